@@ -1,0 +1,1 @@
+"""The official checks (rules): one small module each, listed in one registry."""

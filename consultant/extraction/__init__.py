@@ -1,0 +1,1 @@
+"""Finding every code reference in a coder's mail."""

@@ -1,0 +1,1 @@
+"""Reading mail: parsing, classification, threading tokens. Pure functions over bytes."""
