@@ -1,0 +1,216 @@
+"""Turning a stored mail into a case and a draft: parse ► classify ► thread ► analyze ► draft.
+
+Pure domain functions do the work; this module loads and saves rows around them. The whole
+step is one transaction: a crash leaves the row `received`, and the sweeper enqueues it again.
+A stage that raises marks the mail `failed` with the stage and the error; the raw bytes stay.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consultant.codes.model import CodeStore
+from consultant.db.models import (
+    CASE_ANSWERED,
+    CASE_APPROVED,
+    CASE_CLOSED,
+    CASE_DRAFTED,
+    CASE_OPEN,
+    DRAFT_READY,
+    DRAFT_SUPERSEDED,
+    PARSED,
+    RECEIVED,
+    Case,
+    Draft,
+    InboundMessage,
+    ThreadMessageId,
+    utcnow,
+)
+from consultant.mail.model import Classification, ParsedMail
+from consultant.services import audit
+from consultant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PROCESSABLE = (RECEIVED, PARSED)
+LOOP_WINDOW = dt.timedelta(minutes=10)
+LOOP_MAX_PER_WINDOW = 10
+
+
+class StageError(Exception):
+    def __init__(self, stage: str, error: BaseException) -> None:
+        super().__init__(f"{stage}: {type(error).__name__}: {error}")
+        self.stage = stage
+        self.error = error
+
+
+def _stage(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:
+        raise StageError(name, exc) from exc
+
+
+def process_inbound(session: Session, inbound_id: int, store: CodeStore, settings: Settings) -> str | None:
+    """Process one stored mail; idempotent. Returns the final state, or None if nothing to do."""
+    query = select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
+    msg = session.scalar(query)
+    if msg is None or msg.state not in PROCESSABLE:
+        return None
+    msg.attempts += 1
+    try:
+        return _process(session, msg, store, settings)
+    except StageError as exc:
+        session.rollback()
+        msg = session.get(InboundMessage, inbound_id)
+        assert msg is not None
+        msg.state = "failed"
+        msg.failed_stage = exc.stage
+        msg.reason = str(exc)[:2000]
+        msg.processed_at = utcnow()
+        log.warning("inbound %s failed at %s: %s", inbound_id, exc.stage, type(exc.error).__name__)
+        return "failed"
+
+
+def _process(session: Session, msg: InboundMessage, store: CodeStore, settings: Settings) -> str:
+    from consultant.mail.classify import classify
+    from consultant.mail.parse import parse_mail
+
+    parsed: ParsedMail = _stage("parse", parse_mail, msg.raw)
+    msg.sender = parsed.from_addr
+    msg.subject = parsed.subject
+    msg.parsed = _parsed_json(parsed)
+    msg.state = PARSED
+
+    own = {settings.consult_address.lower()}
+    verdict: Classification = _stage(
+        "classify",
+        classify,
+        parsed,
+        own_addresses=own,
+        allowed_senders=settings.allowed_senders,
+        max_bytes=settings.max_message_bytes,
+    )
+    if verdict.kind == "consult":
+        verdict = _sender_limits(session, msg, settings) or verdict
+    if verdict.kind not in ("consult", "follow_up"):
+        return _finish(msg, verdict.kind, verdict.reason)
+
+    case, is_follow_up = _stage("thread", _thread, session, msg, parsed)
+    msg.case_id = case.id
+    state = "follow_up" if is_follow_up else "consult"
+    if msg.size > settings.max_message_bytes:
+        audit.record(session, "system", "oversized", case.id, inbound_id=msg.id)
+        return _finish(msg, state, "oversized: stored, not drafted")
+    _stage("draft", _draft, session, msg, case, parsed, store)
+    audit.record(session, "system", "drafted", case.id, inbound_id=msg.id)
+    return _finish(msg, state, "drafted")
+
+
+def _finish(msg: InboundMessage, state: str, reason: str) -> str:
+    msg.state = state
+    msg.reason = reason
+    msg.processed_at = utcnow()
+    return state
+
+
+def _sender_limits(session: Session, msg: InboundMessage, settings: Settings) -> Classification | None:
+    """Per-sender caps: a burst from one sender is a loop; past the daily quota is refused."""
+    if not msg.sender:
+        return None
+    now = utcnow()
+    base = select(func.count(InboundMessage.id)).where(
+        InboundMessage.sender == msg.sender, InboundMessage.id != msg.id
+    )
+    burst = session.scalar(base.where(InboundMessage.received_at >= now - LOOP_WINDOW)) or 0
+    if burst >= LOOP_MAX_PER_WINDOW:
+        return Classification("loop", f"more than {LOOP_MAX_PER_WINDOW} mails from this sender in 10 minutes")
+    today = session.scalar(base.where(InboundMessage.received_at >= now - dt.timedelta(days=1))) or 0
+    if today >= settings.sender_daily_quota:
+        return Classification("rejected", f"sender over the daily quota of {settings.sender_daily_quota}")
+    return None
+
+
+def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[Case, bool]:
+    """Find the case: In-Reply-To / References first, then the [Case #N] token; else a new case."""
+    from consultant.mail.threading import case_token
+
+    case: Case | None = None
+    refs = [r for r in [*parsed.in_reply_to, *reversed(parsed.references)] if r]
+    if refs:
+        case_id = session.scalar(
+            select(ThreadMessageId.case_id).where(ThreadMessageId.message_id.in_(refs)).limit(1)
+        )
+        if case_id is not None:
+            case = session.get(Case, case_id)
+    if case is None:
+        token = case_token(parsed.subject or "")
+        if token is not None:
+            candidate = session.get(Case, token)
+            # the token alone is a guess: only trust it from the same requester
+            if candidate is not None and candidate.requester == (parsed.from_addr or ""):
+                case = candidate
+    is_follow_up = case is not None
+    if case is None:
+        case = Case(
+            subject=parsed.subject or "",
+            requester=parsed.from_addr or "",
+            requester_name=parsed.from_name,
+            reply_to=parsed.reply_to,
+            state=CASE_OPEN,
+        )
+        session.add(case)
+        session.flush()
+    elif case.state in (CASE_CLOSED, CASE_ANSWERED, CASE_APPROVED):
+        audit.record(session, "system", "reopened", case.id, reason="follow-up arrived")
+        case.state = CASE_OPEN
+    if msg.message_id and not session.scalar(
+        select(ThreadMessageId.id).where(ThreadMessageId.message_id == msg.message_id)
+    ):
+        session.add(ThreadMessageId(message_id=msg.message_id, case_id=case.id))
+    return case, is_follow_up
+
+
+def _draft(session: Session, msg: InboundMessage, case: Case, parsed: ParsedMail, store: CodeStore) -> Draft:
+    from consultant.drafting.analyze import analyze
+    from consultant.drafting.draft import build_draft
+
+    analysis = analyze(parsed.question, store)
+    content = build_draft(
+        parsed_subject=parsed.subject or case.subject,
+        asker_name=parsed.from_name,
+        question=parsed.question,
+        codes=analysis.extraction.codes,
+        infos=analysis.infos,
+        findings=analysis.findings,
+        case_id=case.id,
+    )
+    last = session.scalar(select(func.max(Draft.version)).where(Draft.case_id == case.id)) or 0
+    for old in session.scalars(select(Draft).where(Draft.case_id == case.id, Draft.state == DRAFT_READY)):
+        old.state = DRAFT_SUPERSEDED
+    draft = Draft(
+        case_id=case.id,
+        inbound_id=msg.id,
+        version=last + 1,
+        state=DRAFT_READY,
+        subject=content.subject,
+        body_text=content.body_text,
+        analysis=analysis.to_json(),
+    )
+    session.add(draft)
+    severities = [f.severity for f in analysis.findings]
+    case.max_severity = next((s for s in ("error", "warning", "info") if s in severities), None)
+    case.state = CASE_DRAFTED
+    return draft
+
+
+def _parsed_json(parsed: ParsedMail) -> dict[str, Any]:
+    data = dataclasses.asdict(parsed)
+    data["attachments"] = [dataclasses.asdict(a) for a in parsed.attachments]
+    return data
