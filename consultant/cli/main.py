@@ -10,9 +10,11 @@ from consultant.cli import (
     demo_cmd,
     extract_cmd,
     ingest_cmd,
+    outbox_cmd,
     queue_cmd,
     runtime_cmd,
     users_cmd,
+    web_cmd,
 )
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ check_cmd.register(app)
 ingest_cmd.register(app)
 runtime_cmd.register(app)  # init, poll, smtpd, worker, web, sweep
 demo_cmd.register(app)
+web_cmd.register(app)
+outbox_cmd.register(queue_cmd.app)
 
 
 if __name__ == "__main__":
