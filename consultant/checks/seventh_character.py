@@ -1,0 +1,111 @@
+"""ICD-10-CM codes from categories that require a 7th character (with placeholder X where short)."""
+
+from __future__ import annotations
+
+import re
+
+from consultant.checks.base import cap_list, diagnoses, info_for, source_of
+from consultant.checks.model import CheckContext, Finding
+from consultant.codes.model import CodeInfo
+
+_LETTER = re.compile(r"^\s*([0-9A-Z])(?=$|[\s:=\-–.)])")
+MAX_SHOWN = 6
+
+
+def seventh_characters(notes: list[str]) -> list[tuple[str, str]]:
+    """[(character, meaning)] from the 'seventh_characters' notes ("A: initial encounter ...")."""
+    out: list[tuple[str, str]] = []
+    for note in notes:
+        m = _LETTER.match(note)
+        if m:
+            meaning = note[m.end() :].lstrip(" :=-–.)\t").split("/")[0].strip()
+            out.append((m.group(1), meaning))
+    return out
+
+
+def _plain(code: str) -> str:
+    return code.replace(".", "")
+
+
+def _dotted(plain: str) -> str:
+    return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3:]}"
+
+
+class SeventhCharacter:
+    name = "seventh_character"
+    description = "ICD-10-CM code missing its required 7th character or placeholder X"
+
+    def check(self, ctx: CheckContext) -> list[Finding]:
+        out: list[Finding] = []
+        for m in diagnoses(ctx):
+            info = info_for(ctx, m)
+            rule_info: CodeInfo = info
+            if info.status == "invalid":
+                rule_info = ctx.store.lookup(_plain(info.code)[:3], on=ctx.date_of_service, system="ICD10CM")
+                if rule_info.status == "invalid":
+                    continue
+            chars = seventh_characters(rule_info.notes.get("seventh_characters", []))
+            if not chars:
+                continue
+            letters = [c for c, _ in chars]
+            shown = cap_list([f"{c} ({meaning})" if meaning else c for c, meaning in chars], MAX_SHOWN)
+            plain = _plain(info.code)
+            if info.status == "invalid":
+                finding = self._invalid(ctx, info, plain, letters, shown)
+                if finding:
+                    out.append(finding)
+                continue
+            if len(plain) >= 7 or info.billable:
+                continue
+            children = [
+                c for c in ctx.store.icd10cm_children(info.code, billable_only=True) if len(_plain(c)) == 7
+            ]
+            if len(plain) == 6:
+                msg = (
+                    f"{info.code} needs a 7th character (for example {info.code}{letters[0]}): "
+                    f"the category requires one of {shown}."
+                )
+            elif children and all(_plain(c)[:-1] == plain.ljust(6, "X") for c in children):
+                example = _dotted(plain.ljust(6, "X") + letters[0])
+                msg = (
+                    f"{info.code} needs the placeholder X to fill the empty positions and a 7th character "
+                    f"(for example {example}); 7th characters: {shown}."
+                )
+            else:
+                msg = (
+                    f"{info.code} is not complete: it needs more characters and a 7th character; "
+                    f"7th characters: {shown}."
+                )
+                if children:
+                    msg += f" Complete codes under it include {cap_list(children, MAX_SHOWN)}."
+            out.append(Finding(self.name, "error", (info.code,), msg, source_of(info.release)))
+        return out
+
+    def _invalid(
+        self, ctx: CheckContext, info: CodeInfo, plain: str, letters: list[str], shown: str
+    ) -> Finding | None:
+        """A code not in the tabular: a missing placeholder X ('T81.40A') or a wrong 7th character."""
+        if 4 <= len(plain) < 7 and plain[-1] in letters:
+            candidate = _dotted(plain[:-1].ljust(6, "X") + plain[-1])
+            if ctx.store.lookup(candidate, on=ctx.date_of_service, system="ICD10CM").status != "invalid":
+                return Finding(
+                    self.name,
+                    "error",
+                    (info.code,),
+                    f"{info.code} is missing the placeholder X before its 7th character: "
+                    f"the valid code is {candidate}.",
+                    source_of(info.release),
+                )
+        if len(plain) == 7 and plain[-1] not in letters:
+            return Finding(
+                self.name,
+                "error",
+                (info.code,),
+                f"{info.code} ends in a 7th character that this category does not allow; "
+                f"valid 7th characters: {shown}.",
+                source_of(info.release),
+            )
+        return None
+
+
+check = SeventhCharacter()
