@@ -1,0 +1,577 @@
+"""Finding every code reference in a coder's question.
+
+The extractor works in three passes over the question text:
+
+1. every token shaped like a code (CPT / HCPCS / ICD-10-CM / ICD-10-PCS) is a candidate; its
+   system is decided by shape and by what the store knows (`store.exists`), and the modifiers
+   and units written after it (or before it: "modifier 59 on 20610", "2 units of J3301") are read;
+2. each candidate is weighed: what the words right before and after say it is not (claim,
+   room, suite, ZIP, street, dollar, NPI, version, ICD-9, signature block), and what they say
+   it is (CPT, dx, modifier, units, billed...). Shapes that only codes have (M17.11, J3301,
+   0042T) need little context; bare five-digit numbers and undotted ICD codes need more;
+   a well-formed code the store does not know needs the most (it is reported as invalid);
+3. codes written as one list ("20610, 99214-25 and J3301", "99202-99205") share context.
+
+The store is passed in: this module does no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from consultant.codes.model import CodeStore, System
+from consultant.extraction import patterns as P
+from consultant.extraction.model import CodeMention, Extraction
+from consultant.extraction.modifiers import (
+    ALL_MODIFIERS,
+    BARE_ALPHA_MODIFIERS,
+    CPT_MODIFIERS,
+    EM_MODIFIERS,
+)
+
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+
+# kinds of candidate, by how much context they need
+_DOTTED_ICD = "dotted_icd"  # M17.11: only codes look like this
+_ALNUM = "alnum"  # J3301, 0042T, 3074F, 0SRC0J9: letters and digits mixed
+_BARE_ICD = "bare_icd"  # M1711, E119: an ICD code written without its dot
+_SHORT_ICD = "short_icd"  # I10, E11, G20: three characters
+_NUMERIC = "numeric"  # 99214: any five-digit number could be one
+_DIGIT_PCS = "digit_pcs"  # 0016070: any seven-digit number could be one
+
+_WINDOW_BEFORE = 120
+_WINDOW_AFTER = 80
+
+
+@dataclass
+class _Cand:
+    start: int
+    end: int
+    system: System
+    code: str
+    kind: str
+    exists: bool
+    tail_end: int
+    modifiers: list[str] = field(default_factory=list)
+    units: int | None = None
+    negative: bool = False
+    strong: bool = False  # a system word right before it, or modifiers / units on it
+    context: bool = False  # a coding word in its sentence
+    in_signature: bool = False
+    accepted: bool = False
+
+
+def _to_int(word: str) -> int | None:
+    w = word.lower()
+    if w.isdigit():
+        n = int(w)
+        return n if 0 < n < 1000 else None
+    return _NUMBER_WORDS.get(w)
+
+
+def _icd_dotted(code: str) -> str:
+    code = code.upper().replace(".", "")
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def _is_mod(token: str, *, bare: bool, numeric_only_cpt: bool = False) -> bool:
+    up = token.upper()
+    if up not in ALL_MODIFIERS:
+        return False
+    if up.isdigit():
+        return up in CPT_MODIFIERS or not numeric_only_cpt
+    if bare:
+        return token == up and up in BARE_ALPHA_MODIFIERS
+    return True
+
+
+def _quantity_follows(text: str, pos: int) -> bool:
+    return P.NOT_A_MODIFIER_AFTER_RE.match(text, pos) is not None
+
+
+def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
+    """Modifiers and units written right after a CPT/HCPCS code; returns them and the end."""
+    mods: list[str] = []
+    units: int | None = None
+    n = len(text)
+    for _ in range(8):
+        if pos >= n:
+            break
+        m = None
+        tok = ""
+        if mods:
+            m = P.TAIL_CONT_RE.match(text, pos)
+            if m:
+                tok = m.group(1)
+                if not _is_mod(tok, bare=not tok.isdigit(), numeric_only_cpt=True) or (
+                    tok.isdigit() and _quantity_follows(text, m.end())
+                ):
+                    m = None
+        if m is None:
+            for rx, bare in (
+                (P.TAIL_HYPHEN_RE, False),
+                (P.TAIL_PAREN_RE, False),
+                (P.TAIL_MODWORD_RE, False),
+                (P.TAIL_WITH_RE, True),
+                (P.TAIL_BARE_RE, True),
+            ):
+                m = rx.match(text, pos)
+                if m is None:
+                    continue
+                tok = m.group(1)
+                ok = _is_mod(tok, bare=bare, numeric_only_cpt=bare)
+                if ok and tok.isdigit() and _quantity_follows(text, m.end()):
+                    ok = False
+                if ok and rx is P.TAIL_WITH_RE and not tok.isdigit() and tok != tok.upper():
+                    ok = False
+                if ok:
+                    if rx is P.TAIL_PAREN_RE and m.group(2):
+                        extra = [t for t in P.MODLIST_SPLIT_RE.findall(m.group(2)) if t.lower() != "an"]
+                        if not all(_is_mod(t, bare=False) for t in extra):
+                            m = None
+                            continue
+                        for t in extra:
+                            if t.upper() not in mods:
+                                mods.append(t.upper())
+                    break
+                m = None
+        if m is not None:
+            up = tok.upper()
+            if up not in mods:
+                mods.insert(len(mods), up)
+            pos = m.end()
+            continue
+        if units is None:
+            for rx in (P.TAIL_UNITS_X_RE, P.TAIL_UNITS_N_RE, P.TAIL_UNITS_LABEL_RE):
+                um = rx.match(text, pos)
+                if um:
+                    val = _to_int(um.group(1))
+                    if val is not None:
+                        units = val
+                        pos = um.end()
+                        break
+            else:
+                break
+            continue
+        break
+    if mods:
+        mw = P.TAIL_MODWORD_AFTER_RE.match(text, pos)
+        if mw:
+            pos = mw.end()
+    return mods, units, pos
+
+
+def _parse_before(window: str) -> tuple[list[str], int | None]:
+    """Modifiers / units written before a code: "modifier 59 on 20610", "2 units of J3301"."""
+    mods: list[str] = []
+    units: int | None = None
+    um = P.BEFORE_UNITS_RE.search(window)
+    if um:
+        units = _to_int(um.group(1))
+        return mods, units
+    for rx, bare in (
+        (P.BEFORE_MOD_KEYWORD_RE, False),
+        (P.BEFORE_MOD_SUFFIXWORD_RE, False),
+        (P.BEFORE_MOD_ARTICLE_RE, False),
+        (P.BEFORE_MOD_HYPHEN_RE, False),
+        (P.BEFORE_MOD_BARE_ALPHA_RE, True),
+    ):
+        m = rx.search(window)
+        if not m:
+            continue
+        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+        toks = [t for t in toks if t.lower() not in {"an", "or"}]
+        # bare numbers before a code only with "on"/"to": "25 on 99214"
+        if (
+            bare
+            and any(t.isdigit() for t in toks)
+            and not re.search(r"(?:on|to|onto)[ \t]+(?:\w+[ \t]+)*(?:#[ \t]*)?$", m.group(0))
+        ):
+            continue
+        if all(_is_mod(t, bare=bare, numeric_only_cpt=bare) for t in toks):
+            mods = [t.upper() for t in toks]
+            break
+    return mods, units
+
+
+def _sentence_before(text: str, start: int, floor: int = 0) -> str:
+    lo = max(floor, start - _WINDOW_BEFORE)
+    win = text[lo:start]
+    cut = 0
+    for br in P.SENTENCE_BREAK_RE.finditer(win):
+        cut = br.end()
+    return win[cut:]
+
+
+def _sentence_after(text: str, end: int) -> str:
+    win = text[end : end + _WINDOW_AFTER]
+    m = P.SENTENCE_BREAK_RE.search(win)
+    return win[: m.start()] if m else win
+
+
+def _signature_start(text: str) -> int:
+    for m in P.SIGNATURE_START_RE.finditer(text):
+        # a sign-off line with only short lines after it (name, title, phone, address)
+        rest = text[m.end() :].strip("\n")
+        lines = [ln for ln in rest.splitlines() if ln.strip()]
+        if len(lines) <= 12 and all(len(ln) <= 90 for ln in lines):
+            return m.start()
+    return len(text)
+
+
+def _masked_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in P.URL_OR_EMAIL_RE.finditer(text)]
+
+
+def parse_date_of_service(text: str) -> dt.date | None:
+    """The date of service when the text states one ("DOS 03/15/2025", "date of service: 2025-03-15")."""
+    m = P.DOS_RE.search(text)
+    if not m:
+        return None
+    return _parse_date(m.group("date"))
+
+
+def _parse_date(s: str) -> dt.date | None:
+    s = s.strip().rstrip(".,")
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})", s)
+        if m:
+            mo, d, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            if y < 100:
+                y += 2000
+        else:
+            s2 = re.sub(r"(\d)(st|nd|rd|th)", r"\1", s.replace(",", " "))
+            s2 = re.sub(r"\.", " ", s2)
+            parts = s2.split()
+            try:
+                if parts[0].isdigit():
+                    d, mon, y = int(parts[0]), parts[1], int(parts[2])
+                else:
+                    mon, d, y = parts[0], int(parts[1]), int(parts[2])
+            except (IndexError, ValueError):
+                return None
+            months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+            key = mon[:3].lower()
+            if key not in months:
+                return None
+            mo = months.index(key) + 1
+    try:
+        return dt.date(y, mo, d)
+    except ValueError:
+        return None
+
+
+class _Extractor:
+    def __init__(self, text: str, store: CodeStore) -> None:
+        self.text = text
+        self.store = store
+        self._exists_cache: dict[tuple[str, str], bool] = {}
+
+    def exists(self, system: System, code: str) -> bool:
+        key = (system, code)
+        hit = self._exists_cache.get(key)
+        if hit is None:
+            hit = bool(self.store.exists(system, code))
+            self._exists_cache[key] = hit
+        return hit
+
+    # --- pass 1: candidates -----------------------------------------------------------------
+    def classify(self, m: re.Match[str]) -> tuple[System, str, str, bool] | None:
+        raw = m.group(0)
+        up = raw.upper()
+        if m.group("icd") is not None:
+            if "." in up:
+                code = up
+                if not P.ICD_CM_RE.match(code):
+                    return None
+                return "ICD10CM", code, _DOTTED_ICD, self.exists("ICD10CM", code)
+            icd = _icd_dotted(up)
+            icd_ok = self.exists("ICD10CM", icd)
+            if P.HCPCS_RE.match(up):
+                hcpcs_ok = self.exists("HCPCS", up)
+                if hcpcs_ok and icd_ok:
+                    if self._dx_leaning(m.start()) and raw[1:].isdigit():
+                        return "ICD10CM", icd, _BARE_ICD, True
+                    return "HCPCS", up, _ALNUM, True
+                if hcpcs_ok:
+                    return "HCPCS", up, _ALNUM, True
+                if icd_ok:
+                    return "ICD10CM", icd, _BARE_ICD, True
+                if self._dx_leaning(m.start()):
+                    return "ICD10CM", icd, _BARE_ICD, False
+                return "HCPCS", up, _ALNUM, False
+            if len(up) == 7 and P.PCS_RE.match(up) and not icd_ok and self.exists("ICD10PCS", up):
+                return "ICD10PCS", up, _ALNUM, True
+            kind = _SHORT_ICD if len(up) == 3 else _BARE_ICD
+            return "ICD10CM", icd, kind, icd_ok
+        if m.group("num") is not None:
+            if len(up) == 5:
+                if not P.CPT_RE.match(up):
+                    return None
+                kind = _NUMERIC if up.isdigit() else _ALNUM
+                return "CPT", up, kind, self.exists("CPT", up)
+            if not P.PCS_RE.match(up):
+                return None
+            kind = _DIGIT_PCS if up.isdigit() else _ALNUM
+            return "ICD10PCS", up, kind, self.exists("ICD10PCS", up)
+        # pcs
+        if not any(ch.isdigit() for ch in up) or not any(ch.isalpha() for ch in up):
+            return None
+        ok = self.exists("ICD10PCS", up)
+        if not ok:
+            # an unknown seven-character token is almost never a code someone meant
+            return None
+        return "ICD10PCS", up, _ALNUM, True
+
+    def _dx_leaning(self, start: int) -> bool:
+        before = _sentence_before(self.text, start)
+        dx_at = max((m.start() for m in P.DX_CONTEXT_RE.finditer(before)), default=-1)
+        proc_at = max((m.start() for m in P.PROC_CONTEXT_RE.finditer(before)), default=-1)
+        return dx_at >= 0 and dx_at > proc_at
+
+    def candidates(self) -> list[_Cand]:
+        text = self.text
+        masked = _masked_spans(text)
+        sig = _signature_start(text)
+        out: list[_Cand] = []
+        prev_end = 0
+        for m in P.CANDIDATE_RE.finditer(text):
+            s, e = m.span()
+            if masked and any(a <= s < b for a, b in masked):
+                continue
+            cls = self.classify(m)
+            if cls is None:
+                continue
+            system, code, kind, exists = cls
+            c = _Cand(s, e, system, code, kind, exists, tail_end=e, in_signature=s >= sig)
+            if system in ("CPT", "HCPCS"):
+                mods, units, tail_end = _parse_tail(text, e)
+                c.modifiers, c.units, c.tail_end = mods, units, tail_end
+                bmods, bunits = _parse_before(text[max(prev_end, s - 60) : s])
+                for bm in bmods:
+                    if bm not in c.modifiers:
+                        c.modifiers.append(bm)
+                if c.units is None:
+                    c.units = bunits
+            self.weigh(c)
+            out.append(c)
+            prev_end = c.tail_end
+        return out
+
+    # --- pass 2: weighing -------------------------------------------------------------------
+    def weigh(self, c: _Cand) -> None:
+        text = self.text
+        s, e = c.start, c.end
+        near = text[max(0, s - 40) : s]
+        neg_m = P.NEGATIVE_BEFORE_RE.search(near)
+        if neg_m:
+            c.negative = True
+        if c.kind in (_NUMERIC, _DIGIT_PCS) and (
+            P.MONEY_BEFORE_RE.search(near)
+            or (c.kind == _NUMERIC and P.ZIP_BEFORE_RE.search(near))
+            or (P.STREET_AFTER_RE.match(text, e) and not c.modifiers)
+            or P.NEGATIVE_AFTER_RE.match(text, c.tail_end)
+        ):
+            c.negative = True
+        if c.system == "ICD10CM" or c.kind in (_NUMERIC, _ALNUM):
+            icd9 = P.ICD9_BEFORE_RE.search(text[max(0, s - 40) : s])
+            if icd9 and not P.ICD10_WORD_RE.search(icd9.group(0)[5:]):
+                c.negative = True
+        if c.negative:
+            return
+        before = _sentence_before(text, s)
+        c.strong = bool(c.modifiers or c.units is not None or P.STRONG_SYSTEM_RE.search(near))
+        if c.strong:
+            c.context = True
+        else:
+            after = _sentence_after(text, c.tail_end)
+            c.context = bool(P.POSITIVE_RE.search(before) or P.POSITIVE_RE.search(after))
+        if c.kind == _SHORT_ICD and not c.strong:
+            # I10, E11: a diagnosis word in the sentence
+            c.context = bool(
+                P.DX_CONTEXT_RE.search(before) or P.DX_CONTEXT_RE.search(_sentence_after(text, e))
+            )
+        if c.kind == _DIGIT_PCS:
+            c.context = bool(P.PCS_CONTEXT_RE.search(before) or P.PCS_CONTEXT_RE.search(text[e : e + 40]))
+            c.strong = c.strong and c.context
+
+    def decide(self, c: _Cand) -> bool:
+        if c.negative:
+            return False
+        if c.in_signature and not c.strong:
+            return False
+        if c.exists:
+            if c.kind in (_DOTTED_ICD, _ALNUM):
+                return True
+            return c.context
+        # a well-formed code the store does not know: only when the text says it is a code
+        if c.kind == _DOTTED_ICD:
+            return c.strong or (c.context and self.exists("ICD10CM", c.code[:3]))
+        if c.kind == _DIGIT_PCS:
+            return False
+        return c.strong
+
+
+def _link(text: str, a: _Cand, b: _Cand) -> bool:
+    between = text[a.tail_end : b.start]
+    if len(between) > 40:
+        return False
+    return P.LIST_SEPARATOR_RE.match(between.strip()) is not None
+
+
+def _family(c: _Cand) -> str:
+    return "ICD10CM" if c.system == "ICD10CM" else ("PCS" if c.system == "ICD10PCS" else "PROC")
+
+
+def _spread_over_lists(text: str, cands: list[_Cand], ex: _Extractor) -> None:
+    """Codes written as one list share their context: "20610, 99214 and 96372"."""
+    i = 0
+    n = len(cands)
+    while i < n:
+        j = i
+        while j + 1 < n and _link(text, cands[j], cands[j + 1]):
+            j += 1
+        if j > i:
+            group = cands[i : j + 1]
+            fams = {_family(c) for c in group if c.accepted}
+            # a range "99202-99205" of two known codes is itself a sign of codes
+            if not fams and j == i + 1:
+                a, b = group
+                between = text[a.tail_end : b.start]
+                if (
+                    a.exists
+                    and b.exists
+                    and a.system == b.system
+                    and not a.negative
+                    and not b.negative
+                    and P.RANGE_SEPARATOR_RE.match(between)
+                    and not (a.in_signature or b.in_signature)
+                ):
+                    a.accepted = b.accepted = True
+                    fams = {_family(a)}
+            if fams:
+                for c in group:
+                    if c.accepted or c.negative or c.in_signature:
+                        continue
+                    if (c.exists and (c.kind != _DIGIT_PCS or "PCS" in fams)) or (
+                        not c.exists and _family(c) in fams and c.kind != _DIGIT_PCS
+                    ):
+                        c.accepted = True
+        i = j + 1
+    del ex
+
+
+def extract(
+    text: str,
+    store: CodeStore,
+    *,
+    today: dt.date | None = None,
+) -> Extraction:
+    """Every code reference in `text` (a coder's question), normalized, merged, looked up."""
+    ex = _Extractor(text, store)
+    cands = ex.candidates()
+    for c in cands:
+        c.accepted = ex.decide(c)
+    _spread_over_lists(text, cands, ex)
+    dos = parse_date_of_service(text)
+    on = dos or today
+    merged: dict[tuple[str, str], CodeMention] = {}
+    for c in cands:
+        if not c.accepted:
+            continue
+        key = (c.system, c.code)
+        cm = merged.get(key)
+        if cm is None:
+            merged[key] = CodeMention(
+                system=c.system,
+                code=c.code,
+                modifiers=list(c.modifiers),
+                units=c.units,
+                span=(c.start, c.end),
+                status="active" if c.exists else "invalid",
+                billable=None,
+            )
+            if not c.exists:
+                merged[key].status = "invalid"
+        else:
+            for mod in c.modifiers:
+                if mod not in cm.modifiers:
+                    cm.modifiers.append(mod)
+            if cm.units is None:
+                cm.units = c.units
+    _assign_orphan_modifiers(text, cands, merged)
+    codes = list(merged.values())
+    _fill_status(codes, store, on)
+    return Extraction(codes=codes, question=text, date_of_service=dos.isoformat() if dos else None)
+
+
+_ORPHAN_MOD_RE = re.compile(
+    r"(?<![\w])(?:"
+    + P.MOD_WORD
+    + r"[ \t:#-]*-?[ \t]*([A-Za-z0-9]{2})(?![\w])|-?([A-Za-z0-9]{2})[ \t]+"
+    + P.MOD_WORD
+    + r"(?![\w]))",
+    re.IGNORECASE,
+)
+_EM_RANGE = (99202, 99499)
+
+
+def _is_em(code: str) -> bool:
+    return code.isdigit() and _EM_RANGE[0] <= int(code) <= _EM_RANGE[1]
+
+
+def _assign_orphan_modifiers(
+    text: str, cands: list[_Cand], merged: dict[tuple[str, str], CodeMention]
+) -> None:
+    """A modifier named with no code ("do I need a 25 modifier?"): an E/M modifier (24, 25, 57)
+    goes on the one E/M code of the question; another modifier on the one procedure code."""
+    proc = [cm for cm in merged.values() if cm.system in ("CPT", "HCPCS")]
+    if not proc:
+        return
+    em = [cm for cm in proc if _is_em(cm.code)]
+    other = [cm for cm in proc if not _is_em(cm.code)]
+    for m in _ORPHAN_MOD_RE.finditer(text):
+        tok = (m.group(1) or m.group(2) or "").upper()
+        if tok not in ALL_MODIFIERS:
+            continue
+        s = m.start()
+        if any(c.start - 60 <= s <= c.tail_end + 2 and tok in c.modifiers for c in cands if c.accepted):
+            continue  # already read with its code
+        target = em if tok in EM_MODIFIERS else other
+        if len(target) == 1 and tok not in target[0].modifiers:
+            target[0].modifiers.append(tok)
+
+
+def _fill_status(codes: list[CodeMention], store: CodeStore, on: dt.date | None) -> None:
+    for cm in codes:
+        if cm.status == "invalid":
+            cm.billable = None
+            continue
+        try:
+            info = store.lookup(cm.code, on=on, system=cm.system)
+        except Exception:  # a store hiccup must not lose the extraction
+            continue
+        cm.status = info.status
+        cm.billable = info.billable
+
+
+ExtractFn = Callable[[str, CodeStore], Extraction]

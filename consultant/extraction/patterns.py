@@ -1,0 +1,282 @@
+"""Regular expressions and word lists the extractor reads a coder's text with.
+
+Kept apart from the logic so the rules of the field are in one place: what a code looks
+like, how coders attach modifiers and units, and what numbers in a mail are *not* codes.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- candidate shapes ---------------------------------------------------------------------
+# One pass finds every token shaped like a code; the extractor then classifies it.
+#   icd: ICD-10-CM, dotted or not (M17.11, M1711, e11.9, T81.4XXA, I10); also HCPCS A1234
+#   num: CPT (99214), Category II/III and PLA (3074F, 0042T, 0001U); 7-char PCS starting 4 digits
+#   pcs: ICD-10-PCS, 7 characters (0SRC0J9, 3E0234Z)
+CANDIDATE_RE = re.compile(
+    r"(?<![\w$@.\\])"
+    r"(?:"
+    r"(?P<icd>[A-Za-z]\d[0-9A-Za-z](?:\.[0-9A-Za-z]{1,4}|[0-9A-Za-z]{1,4})?)"
+    r"|(?P<num>\d{4}[0-9A-Za-z](?:[0-9A-Za-z]{2})?)"
+    r"|(?P<pcs>[0-9B-DF-HXb-df-hx][0-9A-HJ-NP-Za-hj-np-z]{6})"
+    r")"
+    r"(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)"
+)
+
+CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[FTU])$")
+HCPCS_RE = re.compile(r"^[A-CEGHJ-MP-V]\d{4}$")
+ICD_CM_RE = re.compile(r"^[A-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
+PCS_RE = re.compile(r"^[0-9B-DF-HX][0-9A-HJ-NP-Z]{6}$")
+
+# --- what comes right after a code: modifiers and units -----------------------------------
+_MOD = r"([A-Za-z0-9]{2})(?![\w])"
+MOD_WORD = r"mod(?:ifier)?s?\.?"
+# 99214-25, 99214 -25, 20610-RT-59, 99214-mod 25, 99214 - modifier 25
+TAIL_HYPHEN_RE = re.compile(r"[ \t]*[-–—][ \t]*(?:" + MOD_WORD + r"[ \t:#]*-?[ \t]*)?" + _MOD)
+# 99214 mod 25, 99214 w/ modifier 25, 99214 with modifiers 25 and 59, 99214, modifier 25
+TAIL_MODWORD_RE = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:with|w/|plus|\+|and)[ \t]*)?(?:(?:a|an|the)[ \t]+)?"
+    + MOD_WORD
+    + r"[ \t:#=]*-?[ \t]*"
+    + _MOD
+)
+# 99214 with a 25, 99214 w/ 25, 99214 with 25 modifier, 20610 with an RT
+TAIL_WITH_RE = re.compile(r"[ \t]+(?:with|w/|plus|\+)[ \t]*(?:(?:a|an|the)[ \t]+)?-?" + _MOD)
+# 99214 25, 20610 RT, J3301 JZ (bare)
+TAIL_BARE_RE = re.compile(r"[ \t]+" + _MOD)
+# 99214(25), 20610 (RT), 99214 (mod 25)
+TAIL_PAREN_RE = re.compile(
+    r"[ \t]*\([ \t]*(?:" + MOD_WORD + r"[ \t:#]*)?-?[ \t]*([A-Za-z0-9]{2})"
+    r"((?:[ \t]*(?:,|/|&|and)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)[ \t]*\)"
+)
+# continuation after a modifier: 99214-25/59, 99214-25, 59; modifiers 25 and 59; 25 & XU
+TAIL_CONT_RE = re.compile(
+    r"[ \t]*(?:,|/|&|\+|and|,[ \t]*and)[ \t]*(?:" + MOD_WORD + r"[ \t]*)?-?[ \t]*" + _MOD
+)
+# trailing "modifier" word after modifiers: 99214-25 modifier, 99214 with 25 mod
+TAIL_MODWORD_AFTER_RE = re.compile(r"[ \t]*" + MOD_WORD + r"(?![\w])")
+
+_NUMWORD = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+UNIT_WORD = r"(?:units?|uos|u\.o\.s\.?|u)"
+# J1030 x 2 units, 96372 x3, 97110 ×4, 97110 * 2
+TAIL_UNITS_X_RE = re.compile(
+    r"[ \t]*,?[ \t]*[xX×*][ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])(?:[ \t]*" + UNIT_WORD + r"(?![\w]))?"
+)
+# J1030 2 units, J3301 (4 units), 97110 - 4 units, 97110 for 4 units, 97110, 3 units
+TAIL_UNITS_N_RE = re.compile(
+    r"[ \t]*[,(\-–:]?[ \t]*(?:(?:for|at|billed|billed at|with|of|@|=)[ \t]+)?(?:(?:a|an)[ \t]+)?"
+    r"(?:qty|quantity)?[ \t]*"
+    r"(" + _NUMWORD + r")[ \t]*" + UNIT_WORD + r"(?![\w])\)?",
+    re.IGNORECASE,
+)
+# J3301 units: 4, 97110 qty 3, 97110 (units 2), 97110 UOS=3
+TAIL_UNITS_LABEL_RE = re.compile(
+    r"[ \t]*[,(\-–;]?[ \t]*(?:units?|qty|quantity|uos|units of service)[ \t]*(?:[:=#]|of|is|was)?[ \t]*"
+    r"(" + _NUMWORD + r")(?![\w.])\)?",
+    re.IGNORECASE,
+)
+
+# --- what comes right before a code ---------------------------------------------------------
+# 2 units of J3301, 4 units 97110, two units of HCPCS J1100
+BEFORE_UNITS_RE = re.compile(
+    r"(?<![\w.])(" + _NUMWORD + r")[ \t]+" + UNIT_WORD + r"[ \t]+(?:of[ \t]+)?"
+    r"(?:(?:cpt|hcpcs|code)[ \t]+)?(?:#[ \t]*)?$",
+    re.IGNORECASE,
+)
+# "modifier 59 on 20610", "mod 25 to 99214", "a 25 on 99214", "-59 on 20610", "XU on 97140",
+# "modifiers 25 and 59 on 99214", "the 25 modifier on 99214", "append RT to 20610"
+_MODLIST = r"-?[ \t]*([A-Za-z0-9]{2})((?:[ \t]*(?:,|/|&|and|,[ \t]*and)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)"
+_ONTO = (
+    r"[ \t]+(?:" + MOD_WORD + r"[ \t]+)?(?:on|to|onto|for|with|appended to|added to)[ \t]+"
+    r"(?:(?:the|code|cpt|hcpcs|procedure|line|item)[ \t]+)*(?:#[ \t]*)?$"
+)
+BEFORE_MOD_KEYWORD_RE = re.compile(r"(?<![\w])" + MOD_WORD + r"[ \t:#]*" + _MODLIST + _ONTO, re.IGNORECASE)
+BEFORE_MOD_ARTICLE_RE = re.compile(
+    r"(?<![\w])(?:a|an|the)[ \t]+" + _MODLIST + r"(?:[ \t]+" + MOD_WORD + r")?" + _ONTO, re.IGNORECASE
+)
+BEFORE_MOD_HYPHEN_RE = re.compile(r"(?<![\w-])-[ \t]?" + _MODLIST + r"(?:[ \t]+" + MOD_WORD + r")?" + _ONTO)
+BEFORE_MOD_SUFFIXWORD_RE = re.compile(r"(?<![\w])" + _MODLIST + r"[ \t]+" + MOD_WORD + _ONTO, re.IGNORECASE)
+BEFORE_MOD_BARE_ALPHA_RE = re.compile(r"(?<![\w-])" + _MODLIST + _ONTO)
+MODLIST_SPLIT_RE = re.compile(r"[A-Za-z0-9]{2}")
+
+# after a bare numeric "modifier" these words mean it was a quantity, not a modifier
+NOT_A_MODIFIER_AFTER_RE = re.compile(
+    r"[ \t]*(?:[-–]?[ \t]*(?:units?|uos|min|mins|minutes?|mg|mcg|ml|cc|mm|cm|kg|lbs?|%|percent|years?|"
+    r"yrs?|yo|"
+    r"y/o|days?|hours?|hrs?|weeks?|months?|times|x\b|visits?|sessions?|dollars|usd|cents|"
+    r"[ap]\.?m\.?\b|o'clock|mins?\b)|[:/.]\d|\d)",
+    re.IGNORECASE,
+)
+
+# --- context words ---------------------------------------------------------------------------
+POSITIVE_WORDS = (
+    r"cpt|hcpcs|hcpc|icd|icd-?10|icd-?10-?cm|icd-?10-?pcs|pcs|dx|dxs|dx's|diag|diagnos[ie]s|diagnosis|code|codes|"
+    r"coded|coding|coder|bill|billed|billing|bills|billable|charge|charged|report|reported|reporting|"
+    r"modifier|modifiers|mod|mods|units?|ncci|ptp|mue|edit|edits|bundle|bundled|bundles|bundling|"
+    r"unbundle|unbundled|unbundling|column|col|payable|pay|paid|deny|denied|denial|denials|reimburse|"
+    r"reimbursed|append|appended|e/m|e&m|em|visit|visits|procedure|procedures|proc|injection|injections|"
+    r"drug|drugs|supply|supplies|dme|rental|service|services|svc|global|add-on|addon|primary|secondary|"
+    r"principal|linked|link|pointer|claim line|line item|level|new patient|established|consult|"
+    r"performed|perform|did|done|submitted|submit|submitting|use|used|using|vs|versus|with|and|or|"
+    r"instead|replace|replaced|replaces|crosswalk|maps?|mapped|valid|invalid|deleted|terminated|"
+    r"sequence|sequenced|assign|assigned|documented|documentation|ordered|administered|admin|given|"
+    r"infusion|hydration|therapy|surgery|surgical|repair|exam|screening|test|lab|panel|x-ray|imaging"
+)
+POSITIVE_RE = re.compile(r"(?<![\w])(?:" + POSITIVE_WORDS + r")(?![\w])", re.IGNORECASE)
+STRONG_SYSTEM_RE = re.compile(
+    r"(?:(?<![\w])(?:cpt|hcpcs|hcpc|code|codes|icd-?10(?:-?cm|-?pcs)?|pcs|dx|dxs|diagnos[ie]s|diag|"
+    r"modifier|mod|bill|billed|billing|billing for|report|reported|use|using|coded as|coding|"
+    r"procedure code|drug code|supply code|j-?code|e/m|e&m|level)[ \t]*(?:[:#=]|is|was|of|as|for)?"
+    r"[ \t]*(?:code[ \t]*)?[:#]?[ \t]*$)",
+    re.IGNORECASE,
+)
+DX_CONTEXT_RE = re.compile(
+    r"(?<![\w])(?:dx|dxs|dx's|diag|diagnos[ie]s|diagnosis|icd|icd-?10|icd-?10-?cm|icd10cm|condition|"
+    r"primary dx|secondary dx|pointer)(?![\w])",
+    re.IGNORECASE,
+)
+PROC_CONTEXT_RE = re.compile(
+    r"(?<![\w])(?:cpt|hcpcs|hcpc|modifier|mod|units?|j-?code|drug|supply|dme|rental|procedure|proc)(?![\w])",
+    re.IGNORECASE,
+)
+PCS_CONTEXT_RE = re.compile(r"(?<![\w])(?:pcs|icd-?10-?pcs|inpatient procedure|root operation)(?![\w])", re.I)
+ICD9_BEFORE_RE = re.compile(r"(?<![\w])icd[ \t-]?9(?:[ \t-]?cm)?(?![\w])[^\n]{0,25}$", re.IGNORECASE)
+ICD10_WORD_RE = re.compile(r"(?<![\w])(?:icd[ \t-]?10|dx|diagnosis)(?![\w])", re.IGNORECASE)
+
+# Words that, directly before a number, say it is an identifier and not a code.
+NEGATIVE_BEFORE_RE = re.compile(
+    r"(?<![\w])(?:"
+    r"(?:claim|claims|clm|icn|dcn|tcn|invoice|inv|acct|account|room|rm|suite|ste|bed|floor|"
+    r"fl|bldg|building|apt|apartment|box|p\.?[ \t]?o\.?[ \t]?box|member|subscriber|policy|group|grp|"
+    r"ticket|case|order|ref|reference|confirmation|conf|tracking|auth|authorization|precert|"
+    r"mrn|chart|record|batch|eft|era|remit|npi|tin|ein|ptan|tax|ssn|"
+    r"zip|zipcode|zip code|postal|postal code|phone|ph|tel|telephone|fax|ext|extension|pager|cell|"
+    r"mobile|version|ver|v|build|release|rev|revision|firmware|model|serial|sn|part|lot|ndc|"
+    r"id|identifier|dob|po|purchase order|voucher|payer|payor|plan|contract|license|lic|"
+    r"dea|upin|mbi|hicn|amount|amt|balance|total|payment|owed|due|deductible|"
+    r"copay|coinsurance|allowed amount|fee|fees|price|cost|\$|usd|page|pg|p\.|pp\.|"
+    r"table|figure|fig|section|sec|chapter|appendix|exhibit|year|fy|cy|route|highway|hwy|interstate|"
+    r"flight|gate|tracking)"
+    r"(?:[ \t]*(?:no\.?|number|num|nbr|id|#|ids?)(?![\w]))?"
+    r"|(?:check|cheque|control|line|item|unit|patient|pt|account)[ \t]*(?:no\.?|number|num|nbr|id|#)"
+    r")[ \t]*[:#=.-]?[ \t]*#?[ \t]*$",
+    re.IGNORECASE,
+)
+
+STREET_SUFFIX = (
+    r"st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pkwy|parkway|hwy|"
+    r"highway|pl|place|cir|circle|ter|terrace|trl|trail|sq|square|loop|pike|row|plaza|plz|crossing|xing|"
+    r"run|path|walk|pass|ridge|hills?|park|center|ctr|commons|point|pt|expressway|expy|freeway|fwy|"
+    r"turnpike|tpke|alley|aly|bend|cove|cv|creek|crk|glen|grove|gv|harbor|heights|hts|lake|landing|"
+    r"meadows?|mill|oaks?|pines|shores?|springs?|station|sta|summit|valley|vly|view|vista|woods?"
+)
+STREET_AFTER_RE = re.compile(
+    r"[ \t]+(?:[NSEW]\.?[ \t]+|North[ \t]+|South[ \t]+|East[ \t]+|West[ \t]+|N[EW]\.?[ \t]+|S[EW]\.?[ \t]+)?"
+    r"(?:[A-Z0-9][\w'.-]*[ \t]+){0,3}(?:" + STREET_SUFFIX + r")\.?(?![\w])",
+    re.IGNORECASE,
+)
+# the number is followed by a word that says it is not a code
+NEGATIVE_AFTER_RE = re.compile(
+    r"[ \t]*(?:dollars|usd|cents|bucks|miles|mi\b|km\b|feet|ft\b|sq|square|people|patients|members|"
+    r"claims|visits|lbs?|kg|mg|ml|mcg|steps|words|characters|rows|records|bytes|kb|mb|gb|"
+    r"times|hours|hrs|minutes|mins|seconds|secs|days|weeks|months|years)(?![\w])",
+    re.IGNORECASE,
+)
+US_STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "PR",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
+_STATE_NAMES = (
+    r"Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|"
+    r"Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|"
+    r"Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|"
+    r"New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|"
+    r"South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|"
+    r"Wisconsin|Wyoming|Puerto Rico"
+)
+ZIP_BEFORE_RE = re.compile(
+    r"(?:(?<![\w])(?:" + "|".join(US_STATES) + r")\.?|(?<![\w])(?:" + _STATE_NAMES + r"))[ \t,]*$"
+)
+MONEY_BEFORE_RE = re.compile(r"\$[ \t]*$|(?<![\w])(?:usd|us\$)[ \t]*$", re.IGNORECASE)
+
+URL_OR_EMAIL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+SIGNATURE_START_RE = re.compile(
+    r"^[ \t]*(?:--[ \t]*|__+|—+|(?:thanks|thank you|thx|many thanks|regards|best|best regards|kind regards|"
+    r"warm regards|sincerely|cheers|respectfully|take care|v/r|all the best)[ \t]*[,!.]*"
+    r"(?:[ \t]+in advance[,!.]*)?"
+    r"(?:[ \t]*[-–][ \t]*\w+)?[ \t]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+SENTENCE_BREAK_RE = re.compile(r"[.?!;](?:[ \t]+|$)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•·]|\d+[.)])[ \t])")
+
+# what may stand between two codes of one list: 20610, 99214-25 and J3301 / 99202-99205
+LIST_SEPARATOR_RE = re.compile(
+    r"^(?:[\s,;/&+•*·|()\[\]:\-–—]|and|or|with|plus|vs\.?|versus|then|also|through|thru|to|nor|"
+    r"along with|as well as|together with|w/|&amp;)*$",
+    re.IGNORECASE,
+)
+RANGE_SEPARATOR_RE = re.compile(r"^[ \t]*(?:[-–—]|through|thru|to)[ \t]*$", re.IGNORECASE)
+
+# Date of service
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+DOS_RE = re.compile(
+    r"(?<![\w])(?:DOS|D\.O\.S\.?|dates? of service|service date|date of svc|svc date|DOS's)"
+    r"[ \t]*(?:was|is|of|on|=|:|-|–)*[ \t]*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?[ \t]+)?"
+    r"(?P<date>\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}|"
+    r"(?:" + _MONTHS + r")\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|"
+    r"\d{1,2}[ \t]+(?:" + _MONTHS + r")\.?,?[ \t]+\d{4})",
+    re.IGNORECASE,
+)
