@@ -428,6 +428,8 @@ class _Extractor:
             return c.strong or (c.context and self.exists("ICD10CM", c.code[:3]))
         if c.kind == _DIGIT_PCS:
             return False
+        if c.kind == _ALNUM and c.system == "CPT":
+            return c.context  # 0042T, 3074F, 0001U: shapes only codes have
         return c.strong
 
 
@@ -575,3 +577,32 @@ def _fill_status(codes: list[CodeMention], store: CodeStore, on: dt.date | None)
 
 
 ExtractFn = Callable[[str, CodeStore], Extraction]
+
+
+_SUBJECT_PREFIX_RE = re.compile(
+    r"^\s*(?:(?:re|fwd?|fw|aw|wg|tr|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
+)
+_CASE_TOKEN_RE = re.compile(r"\[\s*case\s*#?\s*\d+\s*\]", re.IGNORECASE)
+
+
+def mail_question(raw: bytes) -> tuple[str, str, bool]:
+    """(question text, subject, is_reply) of a raw mail, via the mail parser."""
+    from consultant.mail.parse import parse_mail
+
+    parsed = parse_mail(raw)
+    subject = parsed.subject or ""
+    is_reply = bool(parsed.in_reply_to) or bool(re.match(r"^\s*(?:re|aw|sv)\s*:", subject, re.IGNORECASE))
+    return parsed.question or "", subject, is_reply
+
+
+def extract_mail(raw: bytes, store: CodeStore, *, today: dt.date | None = None) -> Extraction:
+    """Codes of a raw mail's question: the new text (quoted history dropped, forwards kept).
+
+    A new consult's subject is part of its question ("99214-25 with 20610?"); a reply's is not
+    (it names what the thread began with)."""
+    question, subject, is_reply = mail_question(raw)
+    if not is_reply:
+        subj = _CASE_TOKEN_RE.sub("", _SUBJECT_PREFIX_RE.sub("", subject)).strip()
+        if subj and P.CANDIDATE_RE.search(subj):
+            question = f"{subj}\n\n{question}"
+    return extract(question, store, today=today)
