@@ -67,6 +67,17 @@ def normalise_charset(name: str | None) -> str | None:
         return None
 
 
+def _mostly(data: bytes, codec: str) -> str | None:
+    """The decoding when only a few bytes are broken (few replacements per non-ASCII byte), else None."""
+    try:
+        text = data.decode(codec, errors="replace")
+    except (LookupError, ValueError):
+        return None
+    high = sum(1 for b in data if b >= 0x80) or 1
+    bad = text.count("\ufffd")
+    return text if bad <= 2 or bad * 10 <= high else None
+
+
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     """Decode `data`; return (text, defect or None). Never raises."""
     codec = normalise_charset(declared)
@@ -93,16 +104,15 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
                         return data.decode(alt), defect
                     except (UnicodeDecodeError, LookupError, ValueError):
                         pass
-            try:
-                return data.decode("utf-8"), defect
-            except UnicodeDecodeError:
-                pass
-            if codec not in ("utf-8", "utf_8", "ascii", "utf-7", "utf_7"):
-                # the declared multi-byte codec is the best guess: keep its readable parts
-                try:
-                    return data.decode(codec, errors="replace"), defect
-                except (LookupError, ValueError):
-                    pass
+            # mostly right with a few broken bytes: keep the declared (then UTF-8) reading
+            for name in dict.fromkeys((codec, "utf-8")):
+                guess = _mostly(data, name)
+                if guess is not None:
+                    return guess, defect
+    elif not data.isascii():
+        mostly = _mostly(data, "utf-8")  # undeclared, nearly all valid UTF-8 with a few broken bytes
+        if mostly is not None:
+            return mostly, defect
     try:
         return data.decode("cp1252"), defect
     except UnicodeDecodeError:

@@ -23,6 +23,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from consultant.mail.charsets import decode_bytes
 from consultant.mail.model import Attachment, ParsedMail
 from consultant.mail.quotes import extract_question
+from consultant.mail.threading import is_forward_subject
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,12 @@ KEPT_HEADERS = (
     "mailing-list",
     "x-mailing-list",
     "x-beenthere",
+    "x-list",
+    "x-mailman-version",
+    "x-listar-version",
+    "x-ml-name",
+    "x-mlserver",
+    "errors-to",
     "return-path",
     "x-failed-recipients",
     "x-loop",
@@ -58,7 +65,6 @@ MAX_HTML_CHARS = 2_000_000  # larger HTML is cut before conversion (keeps parsin
 MAX_DEPTH = 40  # MIME nesting beyond this is a defect, not a stack overflow
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
-_FWD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*:\s*)*(?:fwd?|fw|wg|tr|rv|vs|doorst)\s*:", re.IGNORECASE)
 
 _inscriptis_config: object | None = None
 
@@ -190,12 +196,13 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
-def _part_size(part: Message) -> int:
-    if part.is_multipart():
-        try:
-            return len(part.as_bytes())
-        except Exception:
+def _part_size(part: Message, depth: int = 0) -> int:
+    """Decoded size of a part; for containers the sum of their leaves (cheaper than re-serialising)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        if depth > MAX_DEPTH:
             return 0
+        return sum(_part_size(p, depth + 1) for p in payload if isinstance(p, Message))
     return len(_payload_bytes(part))
 
 
@@ -248,6 +255,10 @@ def _collect(part: Message, body: _Body, depth: int) -> None:
         payload = part.get_payload()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             body.embedded.append(payload[0])
+        return
+    if ctype.startswith("message/") or ctype == "text/rfc822-headers":
+        # delivery-status, disposition-notification, partial, external-body: listed, not read
+        body.attachments.append(Attachment(_filename(part), ctype, _part_size(part)))
         return
     if part.is_multipart():
         children = part.get_payload()
@@ -353,7 +364,7 @@ def _parse_with(raw: bytes, pol: policy.Policy, defects: list[str]) -> ParsedMai
     _collect(msg, body, 0)
     defects.extend(body.defects)
     text, html_only = _body_text(body)
-    if body.embedded and (_FWD_SUBJECT.match(subject) or not text.strip()):
+    if body.embedded and (is_forward_subject(subject) or not text.strip()):
         blocks = [_forwarded_block(m, 1) for m in body.embedded[:3]]
         text = "\n\n".join([text, *blocks]) if text.strip() else "\n\n".join(blocks)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import re
 
+from consultant.mail.threading import is_forward_subject
+
 log = logging.getLogger(__name__)
 
 MAX_SPLIT_CHARS = 200_000  # beyond this only the head is split (long quoted histories)
@@ -28,7 +30,6 @@ FORWARD_MARKERS = re.compile(
     r"|-{2,}\s*Mensaje reenviado\s*-{2,}|-{2,}\s*Messaggio inoltrato\s*-{2,})",
     re.IGNORECASE | re.MULTILINE,
 )
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|vs|enc|doorst)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
 _WROTE = re.compile(
     r"^(?:On\s.{0,200}?\bwrote:|Am\s.{0,200}?\bschrieb.{0,80}:|Le\s.{0,200}?\ba écrit\s?:"
     r"|El\s.{0,200}?\bescribió:|Il\s.{0,200}?\bha scritto:|Op\s.{0,200}?\bschreef.{0,80}:"
@@ -44,12 +45,14 @@ _RULE = re.compile(r"^\s*[-_=*]{5,}\s*$")
 _SIG_DELIM = re.compile(r"^-- ?$", re.MULTILINE)
 _SENT_FROM = re.compile(
     r"^\s*(?:Sent from my\b.{0,60}|Sent from (?:Mail|Outlook|Yahoo Mail)\b.{0,60}|Get Outlook for\b.{0,80}"
-    r"|Von meinem\b.{0,60}gesendet|Envoyé de mon\b.{0,60}|Enviado desde mi\b.{0,60}|Verstuurd vanaf mijn\b.{0,60}"
+    r"|Von meinem\b.{0,60}gesendet|Envoyé de mon\b.{0,60}|Enviado desde mi\b.{0,60}"
+    r"|Verstuurd vanaf mijn\b.{0,60}"
     r"|Skickat från min\b.{0,60}|Sendt fra min\b.{0,60}|Inviato da\b.{0,60})\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _SIGN_OFF = re.compile(
-    r"^\s*(?:thanks?(?: you)?(?: so much| very much| in advance)?|many thanks|cheers|best|best regards|kind regards"
+    r"^\s*(?:thanks?(?: you)?(?: so much| very much| in advance)?|many thanks|cheers|best|best regards"
+    r"|kind regards"
     r"|warm regards|regards|sincerely|respectfully|thx|ty|mit freundlichen grüßen|mfg|viele grüße|gruß"
     r"|cordialement|saludos|met vriendelijke groet|med vänlig hälsning|mvh|med venlig hilsen)\s*[,.!]?\s*$",
     re.IGNORECASE,
@@ -58,7 +61,7 @@ _SIGN_OFF = re.compile(
 
 def is_forward(text: str, subject: str = "") -> bool:
     """A forward: a Fwd:/FW:/WG: subject, or a forwarding marker before any quoted reply."""
-    if _FORWARD_SUBJECT.match(subject or ""):
+    if is_forward_subject(subject):
         return True
     head = text[:4000]
     marker = FORWARD_MARKERS.search(head)

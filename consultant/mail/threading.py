@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 _CASE_TOKEN = re.compile(r"\[\s*Case\s*#\s*(\d{1,12})\s*\]", re.IGNORECASE)
-# Reply / forward prefixes in the languages clients write them, optionally counted: "Re[2]:", "RE (3):", "Re^2:"
+# Reply / forward prefixes in the languages clients write them, optionally counted: "Re[2]:", "RE (3):"
 _PREFIX = re.compile(
     r"^\s*(?:re|aw|wg|sv|antw|antwort|fw|fwd|tr|rv|vs|vb|r|odp|res|enc|doorst|atb|vá|ynt|bls|απ|σχετ|回复|转发)"
     r"\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*",
     re.IGNORECASE,
 )
+_FORWARD = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|doorst|转发)\s*(?:\[\d+\])?\s*[:：]", re.IGNORECASE)
 _LIST_TAG = re.compile(r"^\s*\[[^\]\[]{1,40}\]\s*")  # "[riak-users]" mailing-list tags in front of a prefix
 
 
@@ -56,4 +57,4 @@ def is_forward_subject(subject: str | None) -> bool:
     """The subject's first prefix is a forward (Fwd:, FW:, WG:, TR:, RV:, Doorst:)."""
     if not subject:
         return False
-    return re.match(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|doorst|转发)\s*(?:\[\d+\])?\s*[:：]", subject, re.I) is not None
+    return _FORWARD.match(subject) is not None
