@@ -42,11 +42,13 @@ from tests.servers import (
 )
 from tests.smtp_sink import SmtpSink
 
+pytest_plugins = ["tests.app_db"]
+
 # Tests that use one of these fixtures are marked `integration` automatically (select with -m).
 SERVER_FIXTURES = {
     "redis_server", "redis_server_url", "redis_url", "postgres_server", "postgres_server_url",
     "postgres_url", "postgres_module_url", "dovecot_server", "dovecot", "smtp_sink", "smtp_sink_factory",
-    "embedded_imap", "private_redis", "private_postgres", "private_dovecot", "chromium_path",
+    "embedded_imap", "private_redis", "private_postgres", "private_dovecot", "chromium_path", "app_postgres_url",
     "chromium_browser",
 }  # fmt: skip
 

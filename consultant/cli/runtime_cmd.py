@@ -31,10 +31,11 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 
 
 def _ensure_icd10cm() -> str:
-    from consultant.codes.icd10cm_builtin import ensure_icd10cm
+    from consultant.codes.releases import ensure_icd10cm
     from consultant.db.session import get_engine
 
-    return ensure_icd10cm(get_engine())
+    result = ensure_icd10cm(get_engine())
+    return f"{result.version} ({result.rows} codes{', already loaded' if result.skipped else ''})"
 
 
 def worker(
