@@ -1,0 +1,26 @@
+# CaseConsultant image: one image for every service of docker-compose.yml (the command differs).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CC_DATA_DIR=/data
+
+WORKDIR /app
+# dependencies first, for the layer cache
+COPY pyproject.toml README.md ./
+COPY consultant ./consultant
+COPY workers ./workers
+COPY templates ./templates
+COPY config ./config
+# templates/ and config/ are read from beside the package (consultant.settings.PROJECT_ROOT), so the
+# source tree stays at /app and the package is installed from it in place.
+RUN pip install -e . \
+    && useradd --system --uid 10001 --home-dir /data --create-home caseconsultant \
+    && mkdir -p /data && chown caseconsultant /data
+
+USER caseconsultant
+VOLUME ["/data"]
+EXPOSE 8000 8025
+CMD ["caseconsultant", "--help"]
