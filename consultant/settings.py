@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
     smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = 60.0
+    smtp_reuse_seconds: float = 15.0  # keep the connection open this long for a burst (0 = never)
     message_id_domain: str | None = None  # default: the consult address's domain
 
     # SMTP/LMTP ingress (caseconsultant smtpd)
@@ -80,6 +81,8 @@ class Settings(BaseSettings):
     sweep_after_seconds: int = 60
     send_max_attempts: int = 8
     send_backoff_seconds: float = 30.0
+    send_backoff_max_seconds: float = 3600.0  # exponential backoff is capped here
+    send_stuck_after_seconds: int = 600  # a row in `sending` this long is a crashed send (> any send)
 
     # web
     web_host: str = "127.0.0.1"

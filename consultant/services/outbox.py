@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from consultant.db.models import (
     CASE_ANSWERED,
+    CASE_APPROVED,
     CASE_OPEN,
     OUT_DEAD,
     OUT_QUEUED,
@@ -154,7 +155,13 @@ def retry_dead(session: Session, outbound_id: int, actor: str) -> OutboundMessag
         raise ValueError(f"outbound {outbound_id} is {out.state}, not dead")
     out.state = OUT_QUEUED
     out.next_attempt_at = None
-    audit.record(session, actor, "retry", out.case_id, outbound_id=out.id)
+    previous_attempts, out.attempts = out.attempts, 0  # a fresh budget of attempts
+    case = session.get(Case, out.case_id)
+    if case is not None:
+        case.state = CASE_APPROVED  # the reply is on its way again
+    audit.record(
+        session, actor, "retry", out.case_id, outbound_id=out.id, previous_attempts=previous_attempts
+    )
     enqueue_send_after_commit(session, out.id)
     return out
 
