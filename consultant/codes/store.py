@@ -303,7 +303,7 @@ class SqlCodeStore:
         if system == "HCPCS":
             pfs_ind, _pg, _st = self._pfs(code, on)
             for k, v in pfs_ind.items():
-                indicators.setdefault("pfs_" + k if k == "status" else k, v)
+                indicators.setdefault(k, v)
         notes = _json(row[7])
         return CodeInfo(
             system=system,

@@ -125,8 +125,6 @@ def _records_fixed(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         rec = {}
         for name, (a, b) in FIELDS.items():
             rec[name] = line[a - 1 : b]
-        # keep the raw 80-character pieces: a piece cut mid-word has no trailing blank
-        rec["LONG DESCRIPTION"] = line[11:91].ljust(80)
         yield n, rec
 
 
@@ -141,7 +139,8 @@ def _merge_continuations(
         if recid in ("4", "8"):
             if current is None or current[1]["HCPC"].strip() != code:
                 raise LoadError(path, n, f"continuation line of {code} without its first line")
-            current[1]["LONG DESCRIPTION"] += rec.get("LONG DESCRIPTION", "")
+            # CMS wraps long descriptions at word boundaries: pieces join with one space
+            current[1]["LONG DESCRIPTION"] += " " + rec.get("LONG DESCRIPTION", "")
             continue
         if current is not None:
             yield current

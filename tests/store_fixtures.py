@@ -1,0 +1,83 @@
+"""Session fixtures of the code store over the REAL staged data (../shared/data).
+
+`full_store_url` / `full_store_engine` / `full_store`: one SQLite database with everything loaded
+(HCPCS Oct 2025, PFS RVU24C, ICD-10-PCS FY2024, NCCI MUE/AOC July 2024, both NCCI PTP tables
+v30.2 with 4.3 M rows, and ICD-10-CM FY2026). Building it takes about a minute, so the file is
+cached in pytest's cache directory (``.pytest_cache/d/codes-store``), keyed by the data files and the
+code store's source; later sessions reuse it. Tests must only read it.
+
+Import into a conftest: ``from tests.store_fixtures import full_store, full_store_engine  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from consultant.codes.store import SqlCodeStore, open_store
+
+SHARED_DATA = Path(os.environ.get("CC_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+CODES_SRC = Path(__file__).resolve().parents[1] / "consultant" / "codes"
+
+
+def _cache_key() -> str:
+    h = hashlib.sha256()
+    for p in sorted(SHARED_DATA.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.relative_to(SHARED_DATA)}:{st.st_size}:{int(st.st_mtime)}".encode())
+    for p in sorted(CODES_SRC.rglob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build_full_store(path: Path) -> None:
+    """Load every staged file and ICD-10-CM into a new SQLite file at `path` (atomically)."""
+    from consultant.codes.releases import create_schema, load_staged_data
+    from consultant.db.session import make_engine
+
+    tmp = path.with_suffix(".building")
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        p.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{tmp}")
+    try:
+        create_schema(engine)
+        load_staged_data(engine, SHARED_DATA, include_ptp=True)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    tmp.replace(path)
+
+
+@pytest.fixture(scope="session")
+def full_store_url(request: pytest.FixtureRequest) -> str:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"staged data not found at {SHARED_DATA} (set CC_SHARED_DATA)")
+    cache_dir = Path(request.config.cache.mkdir("codes-store"))
+    path = cache_dir / f"full-{_cache_key()}.sqlite3"
+    if not path.exists():
+        for old in cache_dir.glob("full-*.sqlite3*"):
+            old.unlink(missing_ok=True)
+        build_full_store(path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def full_store_engine(full_store_url: str) -> Iterator[Engine]:
+    from consultant.db.session import make_engine
+
+    engine = make_engine(full_store_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def full_store(full_store_engine: Engine) -> SqlCodeStore:
+    """The real SqlCodeStore over the full staged data (read only)."""
+    return open_store(full_store_engine)
