@@ -17,7 +17,7 @@ from consultant.db.models import (
     OutboundMessage,
     utcnow,
 )
-from consultant.services.dispatch import get_dispatcher
+from consultant.services.dispatch import enqueue_inbound_after_commit, enqueue_send_after_commit
 from consultant.settings import Settings
 
 
@@ -53,11 +53,10 @@ def sweep(session: Session, settings: Settings) -> dict[str, int]:
             )
         )
     )
-    dispatcher = get_dispatcher()
     for i in inbound_ids:
-        dispatcher.process_inbound(i)
+        enqueue_inbound_after_commit(session, i)
     for o in outbound_ids:
-        dispatcher.send_outbound(o)
+        enqueue_send_after_commit(session, o)
     # rows left in `sending` by a crash: the sending service decides (Sent folder lookup, then resend)
     from consultant.services.recovery import recover_sending
 
