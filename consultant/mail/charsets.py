@@ -75,7 +75,7 @@ def _mostly(data: bytes, codec: str) -> str | None:
         return None
     high = sum(1 for b in data if b >= 0x80) or 1
     bad = text.count("\ufffd")
-    return text if bad <= 2 or bad * 10 <= high else None
+    return text if bad * 10 <= high else None
 
 
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:

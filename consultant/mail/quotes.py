@@ -66,7 +66,7 @@ def is_forward(text: str, subject: str = "") -> bool:
     head = text[:4000]
     marker = FORWARD_MARKERS.search(head)
     # "-----Original Message-----" is also Outlook's reply separator: a forward only by subject
-    return marker is not None and not marker.group(0).lower().lstrip(" -").startswith("original")
+    return marker is not None and not marker.group(0).lower().lstrip(" \t\r\n-").startswith("original")
 
 
 def strip_signature(text: str) -> str:
