@@ -8,8 +8,8 @@ admin fixes, after which the queued replies should simply go) are ``TransientSen
 Connection reuse: after a send the connection stays open for ``smtp_reuse_seconds`` (0 = one
 connection per message). Before reuse it is probed with RSET; a dead one is replaced by a new
 connection *before* MAIL FROM, so a message is never half-sent on a stale connection. Any error
-during a transaction drops the connection. Only addresses' absence is logged (no addresses, no
-bodies): SMTP codes and timings at info.
+during a transaction drops the connection. Nothing of the mail is logged (no addresses, no
+bodies, above debug level): SMTP codes, outbound ids and timings at info.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from consultant.services.sending import PermanentSendError, TransientSendError
 from consultant.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required
+AUTH_CONFIG_CODES = (530, 534, 535, 538)
 
 
 def _said(detail: bytes | str) -> str:
@@ -164,6 +167,8 @@ class SmtpTransport:
                 self._drop()
                 text = f"{exc.smtp_code} {_said(exc.smtp_error)}"
                 log.info("SMTP answered %s", exc.smtp_code)
+                if exc.smtp_code in AUTH_CONFIG_CODES:  # our login, not the message: fixable, retried
+                    raise TransientSendError(f"SMTP authentication problem: {text}") from exc
                 if 500 <= exc.smtp_code < 600:
                     raise PermanentSendError(text) from exc
                 raise TransientSendError(text) from exc
