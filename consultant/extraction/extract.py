@@ -56,6 +56,29 @@ _NUMERIC = "numeric"  # 99214: any five-digit number could be one
 _DIGIT_PCS = "digit_pcs"  # 0016070: any seven-digit number could be one
 
 _WINDOW_BEFORE = 120
+
+# The text is scanned in a copy of the same length where look-alike characters are plain:
+# no-break and thin spaces become spaces, the many dashes and hyphens become "-".
+SCAN_TABLE = str.maketrans(
+    {
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00d7": "x",
+        "\uff03": "#",
+    }
+)
 _WINDOW_AFTER = 80
 
 
@@ -138,6 +161,14 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                 ok = _is_mod(tok, bare=bare, numeric_only_cpt=bare)
                 if ok and tok.isdigit() and _quantity_follows(text, m.end()):
                     ok = False
+                if (
+                    not ok
+                    and rx is P.TAIL_WITH_RE
+                    and tok == tok.upper()
+                    and tok in ALL_MODIFIERS
+                    and P.TAIL_MODWORD_AFTER_RE.match(text, m.end())
+                ):
+                    ok = True  # "45385 with PT modifier"
                 if ok and rx is P.TAIL_WITH_RE and not tok.isdigit() and tok != tok.upper():
                     ok = False
                 if ok:
@@ -489,12 +520,27 @@ def extract(
     today: dt.date | None = None,
 ) -> Extraction:
     """Every code reference in `text` (a coder's question), normalized, merged, looked up."""
-    ex = _Extractor(text, store)
+    scan = text.translate(SCAN_TABLE)
+    ex = _Extractor(scan, store)
     cands = ex.candidates()
     for c in cands:
         c.accepted = ex.decide(c)
-    _spread_over_lists(text, cands, ex)
-    dos = parse_date_of_service(text)
+    # a mail that plainly names codes is about codes: a known five-digit code or an undotted
+    # ICD code in it needs no more context than not being something else
+    if any(c.accepted for c in cands):
+        for c in cands:
+            if (
+                not c.accepted
+                and c.exists
+                and not c.negative
+                and not c.in_signature
+                and c.kind in (_NUMERIC, _BARE_ICD)
+            ):
+                c.accepted = True
+    _late_modifiers(scan, cands)
+    _table_units(scan, cands)
+    _spread_over_lists(scan, cands, ex)
+    dos = parse_date_of_service(scan)
     on = dos or today
     merged: dict[tuple[str, str], CodeMention] = {}
     for c in cands:
@@ -520,10 +566,45 @@ def extract(
                     cm.modifiers.append(mod)
             if cm.units is None:
                 cm.units = c.units
-    _assign_orphan_modifiers(text, cands, merged)
+    _assign_orphan_modifiers(scan, cands, merged)
     codes = list(merged.values())
     _fill_status(codes, store, on)
     return Extraction(codes=codes, question=text, date_of_service=dos.isoformat() if dos else None)
+
+
+def _late_modifiers(text: str, cands: list[_Cand]) -> None:
+    """ "99213 go with a 25": a modifier named a few words after its code, before the next code."""
+    for i, c in enumerate(cands):
+        if not c.accepted or c.system not in ("CPT", "HCPCS"):
+            continue
+        stop = cands[i + 1].start if i + 1 < len(cands) else len(text)
+        window = text[c.tail_end : min(stop, c.tail_end + 50)]
+        m = P.LATE_MOD_RE.match(window)
+        if not m or not (m.group("art") or m.group("kw") or m.group("kw2")):
+            continue
+        tok = m.group("mod")
+        if not _is_mod(tok, bare=not (m.group("kw") or m.group("kw2")), numeric_only_cpt=True):
+            continue
+        if tok.isdigit() and _quantity_follows(window, m.end("mod")):
+            continue
+        if tok.upper() not in c.modifiers:
+            c.modifiers.append(tok.upper())
+
+
+def _table_units(text: str, cands: list[_Cand]) -> None:
+    """Units in a table column ("CPT  Mod  Units" / "99214  25  1")."""
+    if not P.TABLE_HEADER_RE.search(text):
+        return
+    headers = [m.end() for m in P.TABLE_HEADER_RE.finditer(text)]
+    for c in cands:
+        if c.units is not None or c.system not in ("CPT", "HCPCS"):
+            continue
+        if not any(0 < c.start - h < 1500 for h in headers):
+            continue
+        m = P.TABLE_UNITS_TAIL_RE.match(text, c.tail_end)
+        if m:
+            c.units = _to_int(m.group(1))
+            c.tail_end = m.end()
 
 
 _ORPHAN_MOD_RE = re.compile(

@@ -20,7 +20,7 @@ CANDIDATE_RE = re.compile(
     r"|(?P<num>\d{4}[0-9A-Za-z](?:[0-9A-Za-z]{2})?)"
     r"|(?P<pcs>[0-9B-DF-HXb-df-hx][0-9A-HJ-NP-Za-hj-np-z]{6})"
     r")"
-    r"(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)"
+    r"(?:(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)|(?='?s(?![\w])))"  # 99213s, 99213's
 )
 
 CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[FTU])$")
@@ -72,7 +72,7 @@ TAIL_UNITS_N_RE = re.compile(
 # J3301 units: 4, 97110 qty 3, 97110 (units 2), 97110 UOS=3
 TAIL_UNITS_LABEL_RE = re.compile(
     r"[ \t]*[,(\-–;]?[ \t]*(?:units?|qty|quantity|uos|units of service)[ \t]*(?:[:=#]|of|is|was)?[ \t]*"
-    r"(" + _NUMWORD + r")(?![\w.])\)?",
+    r"(" + _NUMWORD + r")(?![\w]|\.\d)\)?",
     re.IGNORECASE,
 )
 
@@ -87,7 +87,8 @@ BEFORE_UNITS_RE = re.compile(
 # "modifiers 25 and 59 on 99214", "the 25 modifier on 99214", "append RT to 20610"
 _MODLIST = r"-?[ \t]*([A-Za-z0-9]{2})((?:[ \t]*(?:,|/|&|and|,[ \t]*and)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)"
 _ONTO = (
-    r"[ \t]+(?:" + MOD_WORD + r"[ \t]+)?(?:on|to|onto|for|with|appended to|added to)[ \t]+"
+    r"[ \t]+(?:" + MOD_WORD + r"[ \t]+)?(?:(?:go|goes|be|belongs?|gets?|used|added|appended)[ \t]+)?"
+    r"(?:on|to|onto|for|with|appended to|added to)[ \t]+"
     r"(?:(?:the|code|cpt|hcpcs|procedure|line|item)[ \t]+)*(?:#[ \t]*)?$"
 )
 BEFORE_MOD_KEYWORD_RE = re.compile(r"(?<![\w])" + MOD_WORD + r"[ \t:#]*" + _MODLIST + _ONTO, re.IGNORECASE)
@@ -104,7 +105,7 @@ NOT_A_MODIFIER_AFTER_RE = re.compile(
     r"[ \t]*(?:[-–]?[ \t]*(?:units?|uos|min|mins|minutes?|mg|mcg|ml|cc|mm|cm|kg|lbs?|%|percent|years?|"
     r"yrs?|yo|"
     r"y/o|days?|hours?|hrs?|weeks?|months?|times|x\b|visits?|sessions?|dollars|usd|cents|"
-    r"[ap]\.?m\.?\b|o'clock|mins?\b)|[:/.]\d|\d)",
+    r"[ap]\.?m\.?\b|o'clock|mins?\b)|[:/.,]\d)",
     re.IGNORECASE,
 )
 
@@ -120,7 +121,9 @@ POSITIVE_WORDS = (
     r"performed|perform|did|done|submitted|submit|submitting|use|used|using|vs|versus|with|and|or|"
     r"instead|replace|replaced|replaces|crosswalk|maps?|mapped|valid|invalid|deleted|terminated|"
     r"sequence|sequenced|assign|assigned|documented|documentation|ordered|administered|admin|given|"
-    r"infusion|hydration|therapy|surgery|surgical|repair|exam|screening|test|lab|panel|x-ray|imaging"
+    r"infusion|hydration|therapy|surgery|surgical|repair|exam|screening|test|lab|panel|x-ray|imaging|"
+    r"add|adding|added|question|time|minutes|time-based|allowed|covered|coverage|payer|medicare|medicaid|"
+    r"commercial|insurance|rvu|rvus|global period|fee schedule"
 )
 POSITIVE_RE = re.compile(r"(?<![\w])(?:" + POSITIVE_WORDS + r")(?![\w])", re.IGNORECASE)
 STRONG_SYSTEM_RE = re.compile(
@@ -144,22 +147,27 @@ ICD9_BEFORE_RE = re.compile(r"(?<![\w])icd[ \t-]?9(?:[ \t-]?cm)?(?![\w])[^\n]{0,
 ICD10_WORD_RE = re.compile(r"(?<![\w])(?:icd[ \t-]?10|dx|diagnosis)(?![\w])", re.IGNORECASE)
 
 # Words that, directly before a number, say it is an identifier and not a code.
+_NEG_WORDS = (
+    r"claim|claims|icn|dcn|tcn|invoice|account|room|suite|bed|floor|building|apartment|box|member|subscriber|"
+    r"policy|group|ticket|case|order|reference|confirmation|tracking|authorization|precert|chart|record|"
+    r"batch|eft|era|remit|npi|tin|ein|ptan|tax|ssn|zip|zipcode|zip code|postal|postal code|phone|telephone|"
+    r"fax|extension|pager|cell|mobile|version|build|release|revision|firmware|model|serial|part|lot|ndc|"
+    r"id|identifier|dob|po|purchase order|voucher|payer id|payor id|plan|contract|license|dea|upin|mbi|hicn|"
+    r"amount|balance|total|payment|owed|due|deductible|copay|coinsurance|allowed amount|fee|fees|price|cost|"
+    r"usd|page|table|figure|section|chapter|appendix|exhibit|year|fy|cy|route|highway|interstate|flight|gate|"
+    r"p\.?[ \t]?o\.?[ \t]?box"
+)
+_NEG_ABBREVIATIONS = (
+    r"clm|inv|acct|rm|ste|fl|bldg|apt|grp|ref|conf|auth|mrn|ph|tel|ext|ver|v|rev|sn|lic|amt|pg|p|pp|fig|sec|"
+    r"ch|hwy|nbr|num"
+)
+# Words that, directly before a number, say it is an identifier and not a code.
 NEGATIVE_BEFORE_RE = re.compile(
     r"(?<![\w])(?:"
-    r"(?:claim|claims|clm|icn|dcn|tcn|invoice|inv|acct|account|room|rm|suite|ste|bed|floor|"
-    r"fl|bldg|building|apt|apartment|box|p\.?[ \t]?o\.?[ \t]?box|member|subscriber|policy|group|grp|"
-    r"ticket|case|order|ref|reference|confirmation|conf|tracking|auth|authorization|precert|"
-    r"mrn|chart|record|batch|eft|era|remit|npi|tin|ein|ptan|tax|ssn|"
-    r"zip|zipcode|zip code|postal|postal code|phone|ph|tel|telephone|fax|ext|extension|pager|cell|"
-    r"mobile|version|ver|v|build|release|rev|revision|firmware|model|serial|sn|part|lot|ndc|"
-    r"id|identifier|dob|po|purchase order|voucher|payer|payor|plan|contract|license|lic|"
-    r"dea|upin|mbi|hicn|amount|amt|balance|total|payment|owed|due|deductible|"
-    r"copay|coinsurance|allowed amount|fee|fees|price|cost|\$|usd|page|pg|p\.|pp\.|"
-    r"table|figure|fig|section|sec|chapter|appendix|exhibit|year|fy|cy|route|highway|hwy|interstate|"
-    r"flight|gate|tracking)"
+    r"(?:(?:" + _NEG_WORDS + r")|(?:" + _NEG_ABBREVIATIONS + r")(?![\w])\.?|(?:no|p|pp)\.|\$)"
     r"(?:[ \t]*(?:no\.?|number|num|nbr|id|#|ids?)(?![\w]))?"
     r"|(?:check|cheque|control|line|item|unit|patient|pt|account)[ \t]*(?:no\.?|number|num|nbr|id|#)"
-    r")[ \t]*[:#=.-]?[ \t]*#?[ \t]*$",
+    r")[ \t]*[:#=-]?[ \t]*#?[ \t]*$",
     re.IGNORECASE,
 )
 
@@ -172,8 +180,7 @@ STREET_SUFFIX = (
 )
 STREET_AFTER_RE = re.compile(
     r"[ \t]+(?:[NSEW]\.?[ \t]+|North[ \t]+|South[ \t]+|East[ \t]+|West[ \t]+|N[EW]\.?[ \t]+|S[EW]\.?[ \t]+)?"
-    r"(?:[A-Z0-9][\w'.-]*[ \t]+){0,3}(?:" + STREET_SUFFIX + r")\.?(?![\w])",
-    re.IGNORECASE,
+    r"(?:[A-Z0-9][\w'.-]*[ \t]+){0,3}(?=[A-Z])(?i:" + STREET_SUFFIX + r")\.?(?![\w])"
 )
 # the number is followed by a word that says it is not a code
 NEGATIVE_AFTER_RE = re.compile(
@@ -280,3 +287,18 @@ DOS_RE = re.compile(
     r"\d{1,2}[ \t]+(?:" + _MONTHS + r")\.?,?[ \t]+\d{4})",
     re.IGNORECASE,
 )
+
+# a modifier named later in the clause: "99213 go with a 25", "20610 - do I add modifier 59?"
+LATE_MOD_RE = re.compile(
+    r"^[^.?!\n]{0,30}?(?<![\w])(?:with|w/|add|adding|append|appending|need|needs|use|using|plus|get|gets|"
+    r"take|takes|require|requires)[ \t]+(?:(?P<art>a|an|the)[ \t]+)?(?:(?P<kw>" + MOD_WORD + r")[ \t:#]*)?"
+    r"-?(?P<mod>[A-Za-z0-9]{2})(?![\w])(?P<kw2>[ \t]+" + MOD_WORD + r"(?![\w]))?",
+    re.IGNORECASE,
+)
+# a table whose header names a units column: "CPT   Mod   Units"
+TABLE_HEADER_RE = re.compile(
+    r"^[ \t|]*(?:cpt|hcpcs|code|codes|cpt/hcpcs|procedure|proc|service)[^\n]*"
+    r"(?:units?|qty|quantity|uos)[ \t|]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+TABLE_UNITS_TAIL_RE = re.compile(r"[ \t|]+(\d{1,3})[ \t|]*(?=\n|$)")

@@ -190,7 +190,7 @@ MAILS = [
       "96413. Dx C18.9.\n\n" + SIG_C,
       ["HCPCS J9035 JW x9", "CPT 96413", "ICD C18.9"]),
     m("034_html_table", "Claim lines for review",
-      None, ["CPT 99214 25", "CPT 20610 RT", "HCPCS J3301 JZ x4", "ICD M17.11"],
+      None, ["CPT 99214 25 x1", "CPT 20610 RT x1", "HCPCS J3301 JZ x4", "ICD M17.11"],
       html="""<html><body><p>Hi,</p><p>Please review these lines:</p>
 <table border="1"><tr><th>CPT/HCPCS</th><th>Modifier</th><th>Units</th></tr>
 <tr><td>99214</td><td>25</td><td>1</td></tr>
