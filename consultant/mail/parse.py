@@ -18,7 +18,9 @@ from email import policy
 from email.header import decode_header
 from email.message import Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from typing import Any
 
 from consultant.mail.charsets import decode_bytes
 from consultant.mail.model import Attachment, ParsedMail
@@ -67,6 +69,32 @@ _MSGID = re.compile(r"<([^<>\s]+)>")
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
 
 _inscriptis_config: object | None = None
+
+
+class _CachedHeadersPolicy(EmailPolicy):
+    """`policy.default`, with parsed header objects memoised by (name, raw value).
+
+    The stock policy re-parses a Content-Type header every time it is read, and the
+    parser reads it several times per part: that was most of the parse time. Header
+    objects are immutable, so sharing one between reads (and mails) changes nothing.
+    """
+
+    _cache: dict[tuple[str, str], Any] = {}
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):
+            return value
+        key = (name, value)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = super().header_fetch_parse(name, value)
+            if len(self._cache) > 20_000:
+                self._cache.clear()
+            self._cache[key] = hit
+        return hit
+
+
+DEFAULT_POLICY = _CachedHeadersPolicy()
 
 
 @dataclass
@@ -403,7 +431,7 @@ def _parse_with(raw: bytes, pol: policy.Policy, defects: list[str]) -> ParsedMai
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes. Never raises: what could not be read is listed in `defects`."""
     size = len(raw)
-    for pol in (policy.default, policy.compat32):
+    for pol in (DEFAULT_POLICY, policy.compat32):
         defects: list[str] = []
         data = _normalise_raw(raw, defects)
         if pol is policy.compat32:
@@ -411,7 +439,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         try:
             parsed = _parse_with(data, pol, defects)
         except (RecursionError, MemoryError, Exception) as exc:
-            log.debug("parse with %s failed: %s", "default" if pol is policy.default else "compat32", exc)
+            log.debug("parse with %s failed: %s", "default" if pol is DEFAULT_POLICY else "compat32", exc)
             continue
         parsed.size = size
         return parsed

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from consultant.mail.threading import is_forward_subject
 
@@ -113,10 +114,21 @@ def _fallback_split(text: str) -> str:
     return _drop_quoted(head)
 
 
+_compiled: dict[str, Any] = {}
+
+
 def _library_split(text: str) -> str:
     from mailparser_reply.parser import EmailMessage
 
-    msg = EmailMessage(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True).read()
+    if not _compiled:
+        # the library compiles its (large, multilingual) patterns per message: do it once
+        proto = EmailMessage(text="", languages=list(_LANGUAGES), keep_hyphen_lists=True)
+        _compiled.update(
+            _header_regex=proto.HEADER_REGEX,
+            _disclaimers_regex=proto.DISCLAIMERS_REGEX,
+            _signature_regex=proto.SIGNATURE_REGEX,
+        )
+    msg = EmailMessage(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True, **_compiled).read()
     if not msg.replies:
         return text
     first = msg.replies[0]
