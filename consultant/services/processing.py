@@ -29,6 +29,7 @@ from consultant.db.models import (
     Case,
     Draft,
     InboundMessage,
+    SenderNotice,
     ThreadMessageId,
     utcnow,
 )
@@ -99,6 +100,8 @@ def _process(session: Session, msg: InboundMessage, store: CodeStore, settings: 
     )
     if verdict.kind == "consult":
         verdict = _sender_limits(session, msg, settings) or verdict
+    if verdict.kind == "rejected":
+        _stage("notice", _refusal_notice, session, msg, parsed, verdict, settings)
     if verdict.kind not in ("consult", "follow_up"):
         return _finish(msg, verdict.kind, verdict.reason)
 
@@ -135,6 +138,38 @@ def _sender_limits(session: Session, msg: InboundMessage, settings: Settings) ->
     if today >= settings.sender_daily_quota:
         return Classification("rejected", f"sender over the daily quota of {settings.sender_daily_quota}")
     return None
+
+
+def _refusal_notice(
+    session: Session, msg: InboundMessage, parsed: ParsedMail, verdict: Classification, settings: Settings
+) -> Case | None:
+    """A refused sender gets at most one polite notice a day, and only once a consultant approves
+    it: the notice is drafted as a case of its own, never sent by itself."""
+    from consultant.drafting.reply import RefusalReason, render_notice_refused
+
+    sender = parsed.from_addr
+    if not sender or sender == settings.consult_address.lower():
+        return None
+    day = utcnow().date()
+    if session.scalar(select(SenderNotice.id).where(SenderNotice.sender == sender, SenderNotice.day == day)):
+        return None
+    session.add(SenderNotice(sender=sender, day=day))
+    reason: RefusalReason = "over_quota" if "quota" in verdict.reason else "not_allowed"
+    subject, text, _html = render_notice_refused(
+        parsed.subject or "", reason, consult_address=settings.consult_address,
+        daily_quota=settings.sender_daily_quota,
+    )
+    case = Case(subject=parsed.subject or "", requester=sender, requester_name=parsed.from_name,
+                reply_to=parsed.reply_to, state=CASE_DRAFTED)
+    session.add(case)
+    session.flush()
+    msg.case_id = case.id
+    if msg.message_id:
+        session.add(ThreadMessageId(message_id=msg.message_id, case_id=case.id))
+    session.add(Draft(case_id=case.id, inbound_id=msg.id, version=1, state=DRAFT_READY, subject=subject,
+                      body_text=text, analysis={"kind": "refusal_notice", "reason": verdict.reason}))
+    audit.record(session, "system", "notice_drafted", case.id, inbound_id=msg.id)
+    return case
 
 
 def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[Case, bool]:

@@ -27,7 +27,7 @@ from consultant.db.models import (
     User,
 )
 from consultant.services import audit
-from consultant.services.outbox import RecipientRefused, queue_reply
+from consultant.services.outbox import RecipientRefused, queue_reply, recipient_for
 
 
 class ReviewError(Exception):
@@ -114,6 +114,10 @@ def approve(
     draft = _check_version(current_draft(session, case_id), base_version)
     if draft.state != DRAFT_READY:
         raise ReviewError(f"the draft is {draft.state}, not ready for approval")
+    try:
+        recipient_for(session, case)  # refuse before changing anything
+    except RecipientRefused as exc:
+        raise ReviewError(f"cannot approve: {exc}") from exc
     if body_text is not None or subject is not None:
         draft = save_edit(
             session,
