@@ -11,10 +11,12 @@ Import into a conftest: ``from tests.store_fixtures import full_store, full_stor
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -37,34 +39,56 @@ def _cache_key() -> str:
 
 
 def build_full_store(path: Path) -> None:
-    """Load every staged file and ICD-10-CM into a new SQLite file at `path` (atomically)."""
-    from consultant.codes.releases import create_schema, load_staged_data
-    from consultant.db.session import make_engine
+    """Load every staged file and ICD-10-CM into a new SQLite file at `path` (atomically).
 
-    tmp = path.with_suffix(".building")
-    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+    Built with a rollback journal (not WAL), so the renamed file is complete on its own."""
+    from sqlalchemy import create_engine, event
+
+    from consultant.codes.releases import create_schema, load_staged_data
+
+    tmp = path.with_suffix(f".building-{os.getpid()}")
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
         p.unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{tmp}")
+    engine = create_engine(f"sqlite:///{tmp}")
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=DELETE")
+        cur.execute("PRAGMA synchronous=OFF")
+        cur.close()
+
     try:
         create_schema(engine)
         load_staged_data(engine, SHARED_DATA, include_ptp=True)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
     tmp.replace(path)
 
 
 @pytest.fixture(scope="session")
-def full_store_url(request: pytest.FixtureRequest) -> str:
+def full_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"staged data not found at {SHARED_DATA} (set CC_SHARED_DATA)")
-    cache_dir = Path(request.config.cache.mkdir("codes-store"))
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    if os.environ.get("CC_TEST_CODE_STORE_DIR"):
+        cache_dir = Path(os.environ["CC_TEST_CODE_STORE_DIR"])
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    elif cache is not None:
+        cache_dir = Path(cache.mkdir("codes-store"))
+    else:
+        cache_dir = tmp_path_factory.mktemp("codes-store")
     path = cache_dir / f"full-{_cache_key()}.sqlite3"
-    if not path.exists():
-        for old in cache_dir.glob("full-*.sqlite3*"):
-            old.unlink(missing_ok=True)
-        build_full_store(path)
+    # several pytest processes (other engineers, xdist) may want it at once: build under a lock
+    with open(cache_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                for old in cache_dir.glob("full-*"):
+                    old.unlink(missing_ok=True)
+                build_full_store(path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return f"sqlite:///{path}"
 
 
