@@ -155,7 +155,8 @@ def test_refused_sender_gets_one_notice_draft_a_day_never_sent_by_itself(
     assert first == second == "rejected"
     with session_scope() as s:
         notices = s.scalars(select(SenderNotice)).all()
-        assert [(n.sender, n.day) for n in notices] == [("someone@other.example", dt.datetime.now(dt.UTC).date())]
+        today = dt.datetime.now(dt.UTC).date()
+        assert [(n.sender, n.day) for n in notices] == [("someone@other.example", today)]
         drafts = s.scalars(select(Draft)).all()
         assert len(drafts) == 1 and drafts[0].state == "ready"  # waits for a consultant
         assert drafts[0].analysis == {"kind": "refusal_notice", "reason": drafts[0].analysis["reason"]}  # type: ignore[index]

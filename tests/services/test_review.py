@@ -27,7 +27,7 @@ def test_edit_makes_a_new_version_and_a_stale_edit_is_refused(app: RecordingDisp
     with session_scope() as s:
         v2 = review.save_edit(s, case_id, ACTOR, base_version=1, subject="s", body_text="edited once")
         assert v2.version == 2
-    with pytest.raises(review.StaleDraft, match="version 1.*version 2"), session_scope() as s:
+    with pytest.raises(review.StaleDraft, match=r"version 1.*version 2"), session_scope() as s:
         review.save_edit(s, case_id, ACTOR, base_version=1, subject="s", body_text="someone else's edit")
     with pytest.raises(review.StaleDraft), session_scope() as s:
         review.approve(s, case_id, ACTOR, base_version=1)
@@ -53,7 +53,8 @@ def test_approval_queues_exactly_one_threaded_outbound_row(app: RecordingDispatc
         assert out.message_id.endswith("@caseconsultant.test")
         case = s.get(Case, case_id)
         assert case is not None and case.state == "approved"
-        assert [a.action for a in s.scalars(select(AuditLog).order_by(AuditLog.id))][-2:] == ["edit", "approve"]
+        actions = [a.action for a in s.scalars(select(AuditLog).order_by(AuditLog.id))]
+        assert actions[-2:] == ["edit", "approve"]
     with pytest.raises(review.ReviewError, match="approved"), session_scope() as s:
         review.approve(s, case_id, ACTOR, base_version=None)
     with session_scope() as s:
