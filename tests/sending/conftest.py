@@ -167,6 +167,6 @@ def pg_db(pg_db_url: str, configure: Callable[..., Settings]) -> Iterator[Db]:
 
 
 def subprocess_env(settings_env: dict[str, Any]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CC_") or k.startswith("CC_TEST_")}
+    env = dict(os.environ)  # includes the CC_* variables `configure` set
     env.update({f"CC_{k.upper()}": str(v) for k, v in settings_env.items() if v is not None})
     return env
