@@ -22,7 +22,8 @@ from consultant.mail.threading import is_forward_subject
 
 log = logging.getLogger(__name__)
 
-MAX_SPLIT_CHARS = 200_000  # beyond this only the head is split (long quoted histories)
+MAX_LINE_CHARS = 4_000
+MAX_SPLIT_CHARS = 50_000  # only the head of a longer body is split: new text sits on top
 _LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs", "ja", "ko", "zh"]
 
 FORWARD_MARKERS = re.compile(
@@ -160,6 +161,9 @@ def extract_question(text: str, subject: str = "") -> str:
     if is_forward(text, subject):
         return text.strip()
     head = text[:MAX_SPLIT_CHARS]
+    if len(head) > MAX_LINE_CHARS and any(len(line) > MAX_LINE_CHARS for line in head.split("\n")):
+        # the library's patterns go quadratic on huge lines (pasted blobs, broken wrapping)
+        head = "\n".join(line[:MAX_LINE_CHARS] for line in head.split("\n"))
     try:
         new = _library_split(head)
     except Exception as exc:  # the library must never take the mail down
