@@ -48,8 +48,8 @@ pytest_plugins = ["tests.app_db"]
 SERVER_FIXTURES = {
     "redis_server", "redis_server_url", "redis_url", "postgres_server", "postgres_server_url",
     "postgres_url", "postgres_module_url", "dovecot_server", "dovecot", "smtp_sink", "smtp_sink_factory",
-    "embedded_imap", "private_redis", "private_postgres", "private_dovecot", "chromium_path", "app_postgres_url",
-    "chromium_browser",
+    "embedded_imap", "private_redis", "private_postgres", "private_dovecot", "chromium_path",
+    "chromium_browser", "app_postgres_url",
 }  # fmt: skip
 
 

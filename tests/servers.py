@@ -642,7 +642,8 @@ namespace inbox {{
         if os.geteuid() != 0:
             raise ServerError("the test Dovecot must run as root (it stores mail as nobody)")
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.write_config()
+        if not self.conf.exists():  # a restart keeps the config (and never rewrites one given to us)
+            self.write_config()
         self._proc = self._popen([binary, "-F", "-c", str(self.conf)], self.dir / "stdout.log")
         self.pid = self._proc.pid
 

@@ -59,6 +59,22 @@ def test_private_redis_restart_and_kill(private_redis: Redis) -> None:
     client.close()
 
 
+def test_session_redis_restart(redis_server: Redis, redis_url: str) -> None:
+    import redis
+
+    if not (redis_server.dir / "state.json").exists():
+        return  # an external Redis given by URL only: nothing to restart
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    redis_server.restart()
+    assert client.ping()
+    redis_server.stop(kill=True)
+    with pytest.raises(redis.ConnectionError):
+        client.ping()
+    redis_server.start()
+    assert client.ping()
+    client.close()
+
+
 # ---------------------------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------------------------
