@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from consultant.db.models import (
@@ -105,12 +105,29 @@ def queue_reply(session: Session, case: Case, draft: Draft) -> OutboundMessage:
     return out
 
 
+CLAIM_EARLY_SECONDS = 2.0  # a countdown task may arrive this much before next_attempt_at
+
+
 def claim(session: Session, outbound_id: int) -> bool:
-    """Compare-and-set `queued`/`retrying` → `sending`; True if this caller won the row."""
+    """Compare-and-set `queued`/`retrying` → `sending`; True if this caller won the row.
+
+    A `retrying` row is claimed only once its backoff is over: a task that comes back early (a broker
+    redelivery) leaves it alone, and the countdown task or the sweeper takes it when due."""
+    now = utcnow()
+    due = or_(
+        OutboundMessage.state == OUT_QUEUED,
+        and_(
+            OutboundMessage.state == OUT_RETRYING,
+            or_(
+                OutboundMessage.next_attempt_at.is_(None),
+                OutboundMessage.next_attempt_at <= now + dt.timedelta(seconds=CLAIM_EARLY_SECONDS),
+            ),
+        ),
+    )
     result = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id == outbound_id, OutboundMessage.state.in_((OUT_QUEUED, OUT_RETRYING)))
-        .values(state=OUT_SENDING, attempts=OutboundMessage.attempts + 1, updated_at=utcnow())
+        .where(OutboundMessage.id == outbound_id, due)
+        .values(state=OUT_SENDING, attempts=OutboundMessage.attempts + 1, updated_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

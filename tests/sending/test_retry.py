@@ -21,6 +21,13 @@ def _send(db: Db, settings: Settings, oid: int) -> str:
     return sending.send_outbound(db.factory, oid, transport_for(settings), settings, sent_folder=None)
 
 
+def _due_now(db: Db, oid: int) -> None:
+    """Time passes: the row's backoff is over."""
+    with db.factory() as s, s.begin():
+        s.execute(update(OutboundMessage).where(OutboundMessage.id == oid)
+                  .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1)))  # fmt: skip
+
+
 def _cli(*args: str) -> tuple[int, str]:
     from consultant.cli.main import app
 
@@ -42,11 +49,15 @@ def test_4xx_then_250_sent_once_after_retries(
     assert row.next_attempt_at is not None and row.next_attempt_at > utcnow() + dt.timedelta(seconds=25)
     assert recorder.sends[-1] == (oid, 30.0)
 
-    assert _send(db, settings, oid) == OUT_RETRYING  # the re-enqueued task runs
+    assert _send(db, settings, oid) == OUT_RETRYING  # a task arriving early: the backoff holds
+    assert db.outbound(oid).attempts == 1 and len(smtp_sink.rejections) == 1
+    _due_now(db, oid)
+    assert _send(db, settings, oid) == OUT_RETRYING  # the re-enqueued task runs when due
     row = db.outbound(oid)
     assert row.attempts == 2 and (row.last_error or "").startswith("451")
     assert recorder.sends[-1] == (oid, 60.0)  # exponential
 
+    _due_now(db, oid)
     assert _send(db, settings, oid) == OUT_SENT
     assert len(smtp_sink.wait_for(1)) == 1
     assert [r for _, r in smtp_sink.rejections] == ["421 4.3.2 Service shutting down, try later",
@@ -72,9 +83,7 @@ def test_connection_refused_is_retried_and_sweeper_finds_it_when_due(
     assert recorder.sends == []  # nothing re-enqueued without a broker
     with db.factory() as s, s.begin():
         assert sweeper.sweep(s, settings)["outbound"] == 0  # not due yet
-    with db.factory() as s, s.begin():
-        s.execute(update(OutboundMessage).where(OutboundMessage.id == oid)
-                  .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1)))  # fmt: skip
+    _due_now(db, oid)
     with db.factory() as s, s.begin():
         assert sweeper.sweep(s, settings)["outbound"] == 1
     assert recorder.outbound == [oid]
@@ -90,6 +99,7 @@ def test_gives_up_after_max_attempts(
     oid = db.queued_reply()
     smtp_sink.fail_next(["451 4.3.0 busy"] * 3)
     assert _send(db, settings, oid) == OUT_RETRYING
+    _due_now(db, oid)
     assert _send(db, settings, oid) == OUT_DEAD
     row = db.outbound(oid)
     assert "gave up after 2 attempts" in (row.last_error or "")
