@@ -107,6 +107,33 @@ def _drop_quoted(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
+def _cut_attribution(text: str) -> str:
+    """Cut at an attribution line the library missed ("… <a@b> написал:", wrapped over lines)
+    when a `>` quote follows it; inline answers further down are kept."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s.endswith(":") or s.startswith(">") or len(s) > 300:
+            continue
+        following = [ln for ln in lines[i + 1 :] if ln.strip()]
+        if not following or not following[0].lstrip().startswith(">"):
+            continue
+        start = i
+        while start > 0 and i - start < 2 and lines[start - 1].strip() and not s.startswith(("From", "Von")):
+            prev = lines[start - 1].strip()
+            if "@" in prev or prev.endswith(("<", ",")):
+                start -= 1
+            else:
+                break
+        window = " ".join(ln.strip() for ln in lines[start : i + 1])
+        if "@" not in window and not _WROTE.match(window):
+            continue
+        head = "\n".join(lines[:start]).rstrip()
+        inline = _drop_quoted("\n".join(lines[i + 1 :]))
+        return f"{head}\n\n{inline}".strip() if inline else head
+    return text
+
+
 def _fallback_split(text: str) -> str:
     m = _WROTE.search(text) or _OUTLOOK_HEADER.search(text)
     head = text[: m.start()] if m else text
@@ -169,8 +196,8 @@ def extract_question(text: str, subject: str = "") -> str:
     except Exception as exc:  # the library must never take the mail down
         log.debug("reply splitting failed, using the fallback: %s", type(exc).__name__)
         new = _fallback_split(head)
-    # headers the library does not know ("Den … skrev:") and stray ">" lines
-    new = _drop_quoted(new)
+    # attributions the library does not know ("… написал:") and stray ">" lines
+    new = _drop_quoted(_cut_attribution(new))
     if not new.strip():
         new = _fallback_split(head)
     return strip_signature(new)

@@ -58,9 +58,10 @@ def test_signatures(text: str, expected: str) -> None:
         ("Ja.\n\nDen 24. nov. 2026 kl. 10.00 skrev Consult <c@example.test>:\n> 99213?\n", "Ja."),
         ("Top.\n\n-----Original Message-----\nFrom: X\nSent: Monday\nTo: Y\nSubject: Z\n\nold\n", "Top."),
         ("> quoted 99213\nnew 99214\n", "new 99214"),
+        ('Hello\n02.04.2026 14:20 пользователь "bob@x.example" <\nbob@x.example> написал:\n> old\n', "Hello"),
         ("", ""),
     ],
-    ids=["german-header", "danish-header", "original-message", "bare-quote", "empty"],
+    ids=["german-header", "danish-header", "original-message", "bare-quote", "wrapped-russian", "empty"],
 )
 def test_reply_headers(text: str, expected: str) -> None:
     assert extract_question(text) == expected
