@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = load_secret_key(settings)
     app.state.jinja = make_env()
     app.state.presence = Presence()
-    registry = CollectorRegistry(auto_describe=True)
+    registry = CollectorRegistry(auto_describe=False)  # collect only when scraped
     registry.register(DbCollector(app.state.sessions))
     app.state.registry = registry
     _guard_dispatcher()

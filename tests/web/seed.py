@@ -101,7 +101,8 @@ def consult_knee(age_hours: float = 5.0) -> Consult:
                 "status": "active",
                 "billable": True,
                 "description": "Unilateral primary osteoarthritis, right knee",
-                "notes": {"excludes1": []},
+                "notes": {"excludes1": ["polyosteoarthritis (M15.-)"]},
+                "source": {"file": "icd10cm-order-2026.txt", "release": "ICD10CM 2026"},
             },
         },
         findings=[
