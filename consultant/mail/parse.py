@@ -60,7 +60,6 @@ KEPT_HEADERS = (
     "sender",
     "feedback-type",
     "x-ms-exchange-generated-message-source",
-    "x-ms-exchange-inbox-rules-loop",
 )
 
 MAX_HTML_CHARS = 2_000_000  # larger HTML is cut before conversion (keeps parsing linear and bounded)
@@ -339,6 +338,8 @@ def _body_text(body: _Body) -> tuple[str, bool]:
     html = [t for t in body.html if t.strip()]
     parts = plain + html if plain else html
     text = "\n\n".join(t.strip("\n") for t in parts)
+    # no-break spaces (HTML &nbsp;, Outlook) read as spaces; zero-width characters go
+    text = text.replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "")
     return text, bool(html) and not plain
 
 

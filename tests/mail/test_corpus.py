@@ -19,6 +19,8 @@ import pytest
 from consultant.mail.classify import classify
 from consultant.mail.parse import parse_mail
 
+pytestmark = pytest.mark.slow
+
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 OWN = {"consult@caseconsultant.test"}
 KINDS = {"consult", "follow_up", "auto_reply", "bounce", "list", "loop", "rejected"}
