@@ -44,7 +44,9 @@ def test_no_server_errors_for_generated_requests(app: Any, web_env: dict[str, An
             resp = case.call(headers=headers)
             statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
             if resp.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {resp.status_code}: {resp.text[:300]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {resp.status_code}: {resp.text[:300]}"
+                )
 
         run()
     assert not failures, "\n".join(failures[:10])

@@ -139,6 +139,8 @@
       }).catch(function (err) { if (status) { status.textContent = "Refresh failed: " + err.message; } });
     };
     window.setInterval(refresh, 15000);
+    var refreshBtn = document.getElementById("refresh-now");
+    if (refreshBtn) { refreshBtn.addEventListener("click", function () { refresh(); }); }
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
 
     body.addEventListener("click", function (ev) {
