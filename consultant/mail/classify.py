@@ -268,6 +268,8 @@ def classify(
         if reason:
             return Classification(rule.kind, reason)
     if not sender and not parsed.reply_to:
+        if any(d.startswith("no header block") for d in parsed.defects):
+            return Classification("rejected", "no sender address to answer (no mail header block)")
         return Classification("rejected", "no sender address to answer")
     if not sender_allowed(sender or parsed.reply_to, allowed_senders):
         return Classification("rejected", "sender not on the allowlist")

@@ -64,6 +64,7 @@ KEPT_HEADERS = (
 
 MAX_HTML_CHARS = 2_000_000  # larger HTML is cut before conversion (keeps parsing linear and bounded)
 MAX_DEPTH = 40  # MIME nesting beyond this is a defect, not a stack overflow
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
 
@@ -340,6 +341,7 @@ def _body_text(body: _Body) -> tuple[str, bool]:
     text = "\n\n".join(t.strip("\n") for t in parts)
     # no-break spaces (HTML &nbsp;, Outlook) read as spaces; zero-width characters go
     text = text.replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "")
+    text = _CONTROL.sub("", text)  # control bytes (binary junk, broken encodings) never reach a reader
     return text, bool(html) and not plain
 
 
@@ -379,6 +381,8 @@ def _parse_with(raw: bytes, pol: policy.Policy, defects: list[str]) -> ParsedMai
     headers = _raw_headers(msg)
     for d in getattr(msg, "defects", []) or []:
         defects.append(type(d).__name__)
+    if not headers:
+        defects.append("no header block: not an RFC 5322 message")
 
     subject = decode_header_value(_first(headers, "subject"))
     froms = _addresses(_first(headers, "from"))
