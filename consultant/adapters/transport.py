@@ -1,6 +1,6 @@
 """Choosing the mail transport and the Sent folder by setting.
 
-SMTP when ``smtp_host`` is configured (else sending refuses with a clear error). One transport per
+SMTP when ``smtp_host`` is configured (else every attempt fails with a clear, retried error). One transport per
 worker process and SMTP configuration, so a burst of replies reuses its connection
 (``smtp_reuse_seconds``).
 """
@@ -8,8 +8,9 @@ worker process and SMTP configuration, so a burst of replies reuses its connecti
 from __future__ import annotations
 
 import threading
+from email.message import EmailMessage
 
-from consultant.services.sending import SentFolder, Transport
+from consultant.services.sending import SentFolder, TransientSendError, Transport
 from consultant.settings import Settings
 
 _lock = threading.Lock()
@@ -22,9 +23,19 @@ def _key(settings: Settings) -> tuple[object, ...]:
             s.smtp_timeout_seconds, s.oauth2_token_command, s.smtp_reuse_seconds)  # fmt: skip
 
 
+class UnconfiguredTransport:
+    """No SMTP host: every attempt fails visibly (``retrying`` with the reason) instead of crashing
+    the task, so the replies go as soon as an admin sets ``CC_SMTP_HOST``."""
+
+    def send(self, message: EmailMessage, to_addrs: list[str]) -> None:
+        raise TransientSendError("CC_SMTP_HOST is not set: no SMTP server to send through")
+
+
 def transport_for(settings: Settings) -> Transport:
     from consultant.adapters.smtp_sender import SmtpTransport
 
+    if not settings.smtp_host:
+        return UnconfiguredTransport()
     key = _key(settings)
     with _lock:
         transport = _transports.get(key)

@@ -168,7 +168,8 @@ def send_outbound(
     try:
         transport.send(message, [to_addr])
     except PermanentSendError as exc:
-        log.warning("outbound %s: permanent failure: %s", outbound_id, exc)
+        # the server's text may quote the address: only its code goes to the log
+        log.warning("outbound %s: permanent failure (%s)", outbound_id, str(exc)[:3])
         return _finish_dead(session_factory, outbound_id, attempts, str(exc))
     except (TransientSendError, OSError) as exc:
         return _finish_retry(session_factory, outbound_id, attempts, str(exc), settings)
@@ -181,7 +182,8 @@ def send_outbound(
             sent_folder.append(message)
         except SentFolderError as exc:
             copy_error = str(exc)
-            log.warning("outbound %s: sent, but the Sent copy failed: %s", outbound_id, exc)
+            cause = type(exc.__cause__).__name__
+            log.warning("outbound %s: sent, but the Sent copy failed (%s)", outbound_id, cause)
     with session_factory() as session, session.begin():
         row = _locked_sending(session, outbound_id, attempts)
         if row is None:  # recovery decided meanwhile (only after send_stuck_after_seconds)

@@ -154,3 +154,12 @@ def test_552_at_data_is_permanent(
     smtp_sink.fail_next(["554 5.7.1 Message rejected as spam"])
     assert _send(db, settings, oid) == OUT_DEAD
     assert "554 5.7.1" in (db.outbound(oid).last_error or "")
+
+
+def test_no_smtp_host_is_visible_and_retried(
+    db: Db, configure: Callable[..., Settings], recorder: Recorder
+) -> None:
+    settings = configure(database_url=db.url, smtp_host=None)
+    oid = db.queued_reply()
+    assert _send(db, settings, oid) == OUT_RETRYING
+    assert "CC_SMTP_HOST is not set" in (db.outbound(oid).last_error or "")
