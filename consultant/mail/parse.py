@@ -203,10 +203,14 @@ def html_to_text(markup: str) -> str:
         if _inscriptis_config is None:
             _inscriptis_config = ParserConfig(css=CSS_PROFILES["relaxed"], display_links=False)
         text = get_text(markup, _inscriptis_config)  # type: ignore[arg-type]
-    except Exception:  # lxml refused the markup (or nested too deep): a crude, safe strip
+    except Exception:  # lxml refused the markup: a crude, safe strip
+        text = ""
+    if not text.strip():
+        # lxml gives up silently on very deep nesting: fall back to a crude, safe strip
         text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
         text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</tr\s*>|</li\s*>", "\n", text)
         text = html_lib.unescape(re.sub(r"<[^>]*>", " ", text))
+        text = re.sub(r"[ \t]+", " ", text)
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

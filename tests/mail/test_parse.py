@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consultant.mail.charsets import decode_bytes, normalise_charset
-from consultant.mail.parse import decode_header_value, parse_mail
+from consultant.mail.parse import decode_header_value, html_to_text, parse_mail
 from tests.mail import mails as m
 
 
@@ -147,3 +147,17 @@ def test_charset_helpers() -> None:
     assert normalise_charset("x-unknown") is None
     assert decode_bytes(b"caf\xe9", "no-such-charset")[0] == "café"
     assert decode_bytes(b"ok", None) == ("ok", None)
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<style>p{color:red}</style><script>alert(1)</script><p>A&amp;B &lt;x&gt;</p>", "A&B <x>"),
+        ("<ol><li>99213</li><li>G0008</li></ol>", "1. 99213\n 2. G0008"),
+        ("<p>" + "<div>" * 3000 + "deep 99213" + "</div>" * 3000, "deep 99213"),
+        ("", ""),
+    ],
+    ids=["script-style-entities", "ordered-list", "deep-nesting", "empty"],
+)
+def test_html_to_text(markup: str, expected: str) -> None:
+    assert html_to_text(markup).strip() == expected
