@@ -22,7 +22,8 @@ Setting = Literal["practitioner", "hospital", "dme"]
 class ReleaseRef:
     """Which load a fact came from: shown beside every finding."""
 
-    system: str  # e.g. "HCPCS", "PFS", "NCCI_PTP_PRACTITIONER", "NCCI_MUE_PRACTITIONER", "NCCI_AOC", "ICD10CM"
+    # e.g. "HCPCS", "PFS", "NCCI_PTP_PRACTITIONER", "NCCI_MUE_PRACTITIONER", "NCCI_AOC", "ICD10CM"
+    system: str
     version: str  # e.g. "2025-10", "v30.2", "FY2026"
     source_file: str
     effective_date: dt.date | None = None

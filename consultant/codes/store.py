@@ -209,9 +209,12 @@ class SqlCodeStore:
             return self._lookup_cpt(norm, on)
         return self._lookup_coded(system, norm, on)
 
-    def _find_code(self, system: str, code: str, on: dt.date) -> tuple[Any, _Group | None, str]:
+    def _find_code(
+        self, system: str, code: str, on: dt.date, release_system: str | None = None
+    ) -> tuple[Any, _Group | None, str]:
         """(row, group, where): where = 'current' | 'later' | 'earlier' | 'none'."""
-        current = self._group(system, on)
+        rsys = release_system or system
+        current = self._group(rsys, on)
         sql = text(
             "SELECT code, description, short_description, billable, effective_date, termination_date, "
             "indicators, notes, release_id FROM cs_code "
@@ -222,7 +225,7 @@ class SqlCodeStore:
                 row = conn.execute(sql, {"s": system, "c": code, "ids": list(current.release_ids)}).first()
                 if row is not None:
                     return row, current, "current"
-            for g in reversed(self._all_groups(system)):
+            for g in reversed(self._all_groups(rsys)):
                 if g is current:
                     continue
                 row = conn.execute(sql, {"s": system, "c": code, "ids": list(g.release_ids)}).first()
@@ -251,7 +254,7 @@ class SqlCodeStore:
 
     def _lookup_cpt(self, code: str, on: dt.date) -> CodeInfo:
         ind, g, pfs_status = self._pfs(code, on)
-        desc_row, _dg, _where = self._find_code("CPT", code, on)
+        desc_row, _dg, _where = self._find_code("CPT", code, on, "CPT_DESCRIPTORS")
         description = desc_row[1] if desc_row is not None else None
         note = None if description else CPT_LICENCE_NOTE
         if pfs_status is None and desc_row is None:

@@ -51,8 +51,16 @@ def open_text(path: Path) -> TextIO:
     def opener() -> Any:
         return gzip.open(path, "rb") if gz else path.open("rb")
 
+    head = b""
     with opener() as f:
-        head = f.read(1 << 20)
+        try:
+            while len(head) < (1 << 20):
+                chunk = f.read1(1 << 16) if gz else f.read(1 << 20)
+                if not chunk:
+                    break
+                head += chunk
+        except (EOFError, gzip.BadGzipFile, zlib.error):
+            pass  # a cut file: reported with its line number while reading
     encoding = "utf-8-sig"
     try:
         head.decode("utf-8")

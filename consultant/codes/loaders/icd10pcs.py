@@ -34,7 +34,7 @@ def matches(name: str) -> bool:
 def _is_order_file(path: Path) -> bool:
     for _, line in read_lines(path):
         if line.strip():
-            return bool(re.match(r"^\d{5} [0-9A-Z]{7} [01] ", line))
+            return bool(re.match(r"^\d{5} [0-9A-Z][0-9A-Z ]{6} [01] ", line))
     return False
 
 

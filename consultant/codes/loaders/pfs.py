@@ -73,11 +73,14 @@ def parse(path: Path) -> Iterator[dict[str, Any]]:
             continue
         first = cells[0].strip().upper()
         if layout is None:
-            if first == "SOURCE_FILE":
-                layout = "renamed"
-                continue
-            if first == "HCPCS" or first.startswith("HCPCS"):
-                layout = "official"
+            if first == "SOURCE_FILE" or first == "HCPCS" or first.startswith("HCPCS"):
+                if len(cells) < MIN_CELLS:
+                    raise LoadError(
+                        path,
+                        n,
+                        f"not a PPRRVU layout: the header has {len(cells)} columns, expected {MIN_CELLS}+",
+                    )
+                layout = "renamed" if first == "SOURCE_FILE" else "official"
                 continue
             if CODE_RE.match(first):
                 raise LoadError(path, n, "not a PPRRVU layout: data before any header row")
