@@ -1,8 +1,8 @@
 """Choosing the mail transport and the Sent folder by setting.
 
-SMTP when ``smtp_host`` is configured (else every attempt fails with a clear, retried error). One transport per
-worker process and SMTP configuration, so a burst of replies reuses its connection
-(``smtp_reuse_seconds``).
+SMTP when ``smtp_host`` is configured (else every attempt fails with a clear, retried error).
+One transport per worker process and SMTP configuration, so a burst of replies reuses its
+connection (``smtp_reuse_seconds``).
 """
 
 from __future__ import annotations
