@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from consultant.codes.model import CodeStore, System
+from consultant.extraction import context as C
 from consultant.extraction import patterns as P
 from consultant.extraction.model import CodeMention, Extraction
 from consultant.extraction.modifiers import (
@@ -55,7 +56,6 @@ _SHORT_ICD = "short_icd"  # I10, E11, G20: three characters
 _NUMERIC = "numeric"  # 99214: any five-digit number could be one
 _DIGIT_PCS = "digit_pcs"  # 0016070: any seven-digit number could be one
 
-_WINDOW_BEFORE = 120
 
 # The text is scanned in a copy of the same length where look-alike characters are plain:
 # no-break and thin spaces become spaces, the many dashes and hyphens become "-".
@@ -77,9 +77,10 @@ SCAN_TABLE = str.maketrans(
         "\u2212": "-",
         "\u00d7": "x",
         "\uff03": "#",
+        "\u00ae": " ",
+        "\u2122": " ",
     }
 )
-_WINDOW_AFTER = 80
 
 
 @dataclass
@@ -96,6 +97,7 @@ class _Cand:
     negative: bool = False
     strong: bool = False  # a system word right before it, or modifiers / units on it
     context: bool = False  # a coding word in its sentence
+    context_known: bool = False
     in_signature: bool = False
     accepted: bool = False
 
@@ -173,7 +175,9 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                     ok = False
                 if ok:
                     if rx is P.TAIL_PAREN_RE and m.group(2):
-                        extra = [t for t in P.MODLIST_SPLIT_RE.findall(m.group(2)) if t.lower() != "an"]
+                        extra = [
+                            t for t in P.MODLIST_SPLIT_RE.findall(m.group(2)) if t.lower() not in ("an", "or")
+                        ]
                         if not all(_is_mod(t, bare=False) for t in extra):
                             m = None
                             continue
@@ -192,7 +196,7 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
             for rx in (P.TAIL_UNITS_X_RE, P.TAIL_UNITS_N_RE, P.TAIL_UNITS_LABEL_RE):
                 um = rx.match(text, pos)
                 if um:
-                    val = _to_int(um.group(1))
+                    val = _to_int(um.group(1) or um.group(um.lastindex or 1))
                     if val is not None:
                         units = val
                         pos = um.end()
@@ -208,11 +212,37 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
     return mods, units, pos
 
 
+# a modifier or units written before a code ends with one of these words right before it
+_BEFORE_ENDINGS = (
+    " on",
+    " to",
+    " onto",
+    " for",
+    " with",
+    " the",
+    " code",
+    " cpt",
+    " hcpcs",
+    " procedure",
+    " line",
+    " item",
+    " of",
+    " units",
+    " unit",
+    " uos",
+    " u",
+)
+
+
 def _parse_before(window: str) -> tuple[list[str], int | None]:
     """Modifiers / units written before a code: "modifier 59 on 20610", "2 units of J3301"."""
     mods: list[str] = []
     units: int | None = None
-    um = P.BEFORE_UNITS_RE.search(window)
+    low = window.lower()
+    tail = low.rstrip(" \t#")
+    if not tail.endswith(_BEFORE_ENDINGS):
+        return mods, units
+    um = P.BEFORE_UNITS_RE.search(window) if "u" in low else None
     if um:
         units = _to_int(um.group(1))
         return mods, units
@@ -227,7 +257,7 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
         if not m:
             continue
         toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-        toks = [t for t in toks if t.lower() not in {"an", "or"}]
+        toks = [t for t in toks if t.lower() not in {"an", "or", "vs"}]
         # bare numbers before a code only with "on"/"to": "25 on 99214"
         if (
             bare
@@ -241,33 +271,38 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
     return mods, units
 
 
-def _sentence_before(text: str, start: int, floor: int = 0) -> str:
-    lo = max(floor, start - _WINDOW_BEFORE)
-    win = text[lo:start]
-    cut = 0
-    for br in P.SENTENCE_BREAK_RE.finditer(win):
-        cut = br.end()
-    return win[cut:]
-
-
-def _sentence_after(text: str, end: int) -> str:
-    win = text[end : end + _WINDOW_AFTER]
-    m = P.SENTENCE_BREAK_RE.search(win)
-    return win[: m.start()] if m else win
+_NOT_SIGNATURE_LINE = re.compile(
+    r"\?|^\s*(?:from|sent|to|subject|date|cc)\s*:|^\s*-{3,}|^\s*>|wrote:\s*$|forwarded", re.IGNORECASE
+)
 
 
 def _signature_start(text: str) -> int:
-    for m in P.SIGNATURE_START_RE.finditer(text):
-        # a sign-off line with only short lines after it (name, title, phone, address)
+    tail_from = max(0, len(text) - 1500)
+    for m in P.SIGNATURE_START_RE.finditer(text, tail_from):
+        # a sign-off line with only a short name block after it (name, title, phone, address)
         rest = text[m.end() :].strip("\n")
         lines = [ln for ln in rest.splitlines() if ln.strip()]
-        if len(lines) <= 12 and all(len(ln) <= 90 for ln in lines):
+        if (
+            len(lines) <= 10
+            and all(len(ln) <= 90 for ln in lines)
+            and not any(_NOT_SIGNATURE_LINE.search(ln) for ln in lines)
+        ):
             return m.start()
     return len(text)
 
 
-def _masked_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in P.URL_OR_EMAIL_RE.finditer(text)]
+def _in_link(text: str, pos: int) -> bool:
+    """Inside an e-mail address or a URL (the whitespace-delimited word around `pos`)."""
+    lo = max(0, pos - 80)
+    before = text[lo:pos]
+    cut = max(before.rfind(" "), before.rfind("\n"), before.rfind("\t"), before.rfind("<"), before.rfind("("))
+    start = lo + cut + 1
+    m = _WORD_END_RE.search(text, pos)
+    word = text[start : m.start() if m else len(text)]
+    return "@" in word or "://" in word or word.lower().startswith("www.")
+
+
+_WORD_END_RE = re.compile(r"[\s<>()\"]")
 
 
 def parse_date_of_service(text: str) -> dt.date | None:
@@ -316,6 +351,7 @@ class _Extractor:
         self.text = text
         self.store = store
         self._exists_cache: dict[tuple[str, str], bool] = {}
+        self.sentences = C.Sentences(text)
 
     def exists(self, system: System, code: str) -> bool:
         key = (system, code)
@@ -374,21 +410,21 @@ class _Extractor:
         return "ICD10PCS", up, _ALNUM, True
 
     def _dx_leaning(self, start: int) -> bool:
-        before = _sentence_before(self.text, start)
+        before = self.sentences.before(start)
         dx_at = max((m.start() for m in P.DX_CONTEXT_RE.finditer(before)), default=-1)
         proc_at = max((m.start() for m in P.PROC_CONTEXT_RE.finditer(before)), default=-1)
         return dx_at >= 0 and dx_at > proc_at
 
     def candidates(self) -> list[_Cand]:
         text = self.text
-        masked = _masked_spans(text)
+        has_links = "@" in text or "://" in text or "www." in text
         sig = _signature_start(text)
         out: list[_Cand] = []
         prev_end = 0
         for m in P.CANDIDATE_RE.finditer(text):
             s, e = m.span()
-            if masked and any(a <= s < b for a, b in masked):
-                continue
+            if s < prev_end or (has_links and _in_link(text, s)):
+                continue  # inside a link / address, or inside the previous code's modifiers and units
             cls = self.classify(m)
             if cls is None:
                 continue
@@ -412,38 +448,37 @@ class _Extractor:
     def weigh(self, c: _Cand) -> None:
         text = self.text
         s, e = c.start, c.end
-        near = text[max(0, s - 40) : s]
-        neg_m = P.NEGATIVE_BEFORE_RE.search(near)
-        if neg_m:
-            c.negative = True
-        if c.kind in (_NUMERIC, _DIGIT_PCS) and (
-            P.MONEY_BEFORE_RE.search(near)
-            or (c.kind == _NUMERIC and P.ZIP_BEFORE_RE.search(near))
-            or (P.STREET_AFTER_RE.match(text, e) and not c.modifiers)
-            or P.NEGATIVE_AFTER_RE.match(text, c.tail_end)
+        numeric = c.kind in (_NUMERIC, _DIGIT_PCS)
+        seg, toks = C.words_before(text, s)
+        if C.negative_before(seg, toks, numeric=c.kind == _NUMERIC) or (
+            numeric
+            and (
+                (P.STREET_AFTER_RE.match(text, e) and not c.modifiers)
+                or P.NEGATIVE_AFTER_RE.match(text, c.tail_end)
+            )
         ):
             c.negative = True
-        if c.system == "ICD10CM" or c.kind in (_NUMERIC, _ALNUM):
-            icd9 = P.ICD9_BEFORE_RE.search(text[max(0, s - 40) : s])
-            if icd9 and not P.ICD10_WORD_RE.search(icd9.group(0)[5:]):
-                c.negative = True
-        if c.negative:
             return
-        before = _sentence_before(text, s)
-        c.strong = bool(c.modifiers or c.units is not None or P.STRONG_SYSTEM_RE.search(near))
-        if c.strong:
-            c.context = True
-        else:
-            after = _sentence_after(text, c.tail_end)
-            c.context = bool(P.POSITIVE_RE.search(before) or P.POSITIVE_RE.search(after))
-        if c.kind == _SHORT_ICD and not c.strong:
-            # I10, E11: a diagnosis word in the sentence
-            c.context = bool(
-                P.DX_CONTEXT_RE.search(before) or P.DX_CONTEXT_RE.search(_sentence_after(text, e))
-            )
+        if (c.system == "ICD10CM" or c.kind in (_NUMERIC, _ALNUM)) and C.icd9_before(text, s):
+            c.negative = True
+            return
+        c.strong = bool(c.modifiers or c.units is not None or C.strong_before(toks))
         if c.kind == _DIGIT_PCS:
-            c.context = bool(P.PCS_CONTEXT_RE.search(before) or P.PCS_CONTEXT_RE.search(text[e : e + 40]))
-            c.strong = c.strong and c.context
+            c.strong = c.strong and self.sentences.pcs(s)
+
+    def context(self, c: _Cand) -> bool:
+        """Whether the sentence around a candidate talks about coding (computed when needed)."""
+        if c.context_known:
+            return c.context
+        sent = self.sentences
+        if c.kind == _SHORT_ICD:
+            c.context = c.strong or sent.dx(c.start)  # I10, E11: a diagnosis word in the sentence
+        elif c.kind == _DIGIT_PCS:
+            c.context = sent.pcs(c.start)
+        else:
+            c.context = c.strong or sent.positive(c.start)
+        c.context_known = True
+        return c.context
 
     def decide(self, c: _Cand) -> bool:
         if c.negative:
@@ -453,14 +488,14 @@ class _Extractor:
         if c.exists:
             if c.kind in (_DOTTED_ICD, _ALNUM):
                 return True
-            return c.context
+            return self.context(c)
         # a well-formed code the store does not know: only when the text says it is a code
         if c.kind == _DOTTED_ICD:
-            return c.strong or (c.context and self.exists("ICD10CM", c.code[:3]))
+            return c.strong or (self.context(c) and self.exists("ICD10CM", c.code[:3]))
         if c.kind == _DIGIT_PCS:
             return False
         if c.kind == _ALNUM and c.system == "CPT":
-            return c.context  # 0042T, 3074F, 0001U: shapes only codes have
+            return self.context(c)  # 0042T, 3074F, 0001U: shapes only codes have
         return c.strong
 
 
@@ -520,7 +555,7 @@ def extract(
     today: dt.date | None = None,
 ) -> Extraction:
     """Every code reference in `text` (a coder's question), normalized, merged, looked up."""
-    scan = text.translate(SCAN_TABLE)
+    scan = text if text.isascii() else text.translate(SCAN_TABLE)
     ex = _Extractor(scan, store)
     cands = ex.candidates()
     for c in cands:
@@ -572,6 +607,9 @@ def extract(
     return Extraction(codes=codes, question=text, date_of_service=dos.isoformat() if dos else None)
 
 
+_LATE_WORDS = ("with", "w/", "add", "append", "need", "use", "plus", "get", "take", "require")
+
+
 def _late_modifiers(text: str, cands: list[_Cand]) -> None:
     """ "99213 go with a 25": a modifier named a few words after its code, before the next code."""
     for i, c in enumerate(cands):
@@ -579,6 +617,9 @@ def _late_modifiers(text: str, cands: list[_Cand]) -> None:
             continue
         stop = cands[i + 1].start if i + 1 < len(cands) else len(text)
         window = text[c.tail_end : min(stop, c.tail_end + 50)]
+        low = window.lower()
+        if not any(w in low for w in _LATE_WORDS):
+            continue
         m = P.LATE_MOD_RE.match(window)
         if not m or not (m.group("art") or m.group("kw") or m.group("kw2")):
             continue
@@ -622,6 +663,21 @@ def _is_em(code: str) -> bool:
     return code.isdigit() and _EM_RANGE[0] <= int(code) <= _EM_RANGE[1]
 
 
+def _orphan_mentions(text: str) -> list[re.Match[str]]:
+    """ "modifier 25" / "25 modifier" mentions, found around each "mod" (no full-text regex pass)."""
+    low = text.lower()
+    out: list[re.Match[str]] = []
+    seen: set[int] = set()
+    i = low.find("mod")
+    while i >= 0:
+        m = _ORPHAN_MOD_RE.search(text, max(0, i - 6), min(len(text), i + 24))
+        if m and m.start() not in seen:
+            seen.add(m.start())
+            out.append(m)
+        i = low.find("mod", i + 3)
+    return out
+
+
 def _assign_orphan_modifiers(
     text: str, cands: list[_Cand], merged: dict[tuple[str, str], CodeMention]
 ) -> None:
@@ -632,7 +688,7 @@ def _assign_orphan_modifiers(
         return
     em = [cm for cm in proc if _is_em(cm.code)]
     other = [cm for cm in proc if not _is_em(cm.code)]
-    for m in _ORPHAN_MOD_RE.finditer(text):
+    for m in _orphan_mentions(text):
         tok = (m.group(1) or m.group(2) or "").upper()
         if tok not in ALL_MODIFIERS:
             continue

@@ -60,7 +60,9 @@ _NUMWORD = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 UNIT_WORD = r"(?:units?|uos|u\.o\.s\.?|u)"
 # J1030 x 2 units, 96372 x3, 97110 ×4, 97110 * 2
 TAIL_UNITS_X_RE = re.compile(
-    r"[ \t]*,?[ \t]*[xX×*][ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])(?:[ \t]*" + UNIT_WORD + r"(?![\w]))?"
+    r"[ \t]*,?[ \t]*(?:[xX×*]|times)[ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])"
+    r"(?:[ \t]*" + UNIT_WORD + r"(?![\w]))?"
+    r"|[ \t]+(\d{1,2})[ \t]*[xX×](?![\w])"
 )
 # J1030 2 units, J3301 (4 units), 97110 - 4 units, 97110 for 4 units, 97110, 3 units
 TAIL_UNITS_N_RE = re.compile(
@@ -85,9 +87,13 @@ BEFORE_UNITS_RE = re.compile(
 )
 # "modifier 59 on 20610", "mod 25 to 99214", "a 25 on 99214", "-59 on 20610", "XU on 97140",
 # "modifiers 25 and 59 on 99214", "the 25 modifier on 99214", "append RT to 20610"
-_MODLIST = r"-?[ \t]*([A-Za-z0-9]{2})((?:[ \t]*(?:,|/|&|and|,[ \t]*and)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)"
+_MODLIST = (
+    r"-?[ \t]*([A-Za-z0-9]{2})"
+    r"((?:[ \t]*(?:,|/|&|and|or|vs\.?|versus|,[ \t]*and|,[ \t]*or)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)"
+)
 _ONTO = (
-    r"[ \t]+(?:" + MOD_WORD + r"[ \t]+)?(?:(?:go|goes|be|belongs?|gets?|used|added|appended)[ \t]+)?"
+    r"[ \t]+(?:" + MOD_WORD + r"[ \t]+)?(?:(?:should|would|must|can|could|will|go|goes|be|belongs?|gets?|"
+    r"used|added|appended|applied|placed|attached|reported)[ \t]+){0,2}"
     r"(?:on|to|onto|for|with|appended to|added to)[ \t]+"
     r"(?:(?:the|code|cpt|hcpcs|procedure|line|item)[ \t]+)*(?:#[ \t]*)?$"
 )
@@ -143,6 +149,7 @@ PROC_CONTEXT_RE = re.compile(
     re.IGNORECASE,
 )
 PCS_CONTEXT_RE = re.compile(r"(?<![\w])(?:pcs|icd-?10-?pcs|inpatient procedure|root operation)(?![\w])", re.I)
+ICD9_WORD_RE = re.compile(r"(?<![\w])icd[ \t-]?9(?:[ \t-]?cm)?(?![\w])")
 ICD9_BEFORE_RE = re.compile(r"(?<![\w])icd[ \t-]?9(?:[ \t-]?cm)?(?![\w])[^\n]{0,25}$", re.IGNORECASE)
 ICD10_WORD_RE = re.compile(r"(?<![\w])(?:icd[ \t-]?10|dx|diagnosis)(?![\w])", re.IGNORECASE)
 

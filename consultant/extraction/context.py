@@ -1,0 +1,251 @@
+"""Context words around a candidate, read as tokens (fast: set look-ups, no big alternations).
+
+- `negative_before`: the words right before a number say it is an identifier, an amount or an
+  address part ("Claim #", "room", "NPI", "Suite", "$", "TX", "ZIP code", "version") -- not a code;
+- `strong_before`: the words right before it say it is a code ("CPT", "dx:", "code", "billed");
+- `Sentences`: whether the sentence a candidate sits in talks about coding at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from consultant.extraction import patterns as P
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9/&'.-]*|\d+")
+_GAP_CHARS = " \t:#=-"
+_WORD_RE = re.compile(r"[a-z][a-z0-9/&'-]*")
+
+NEG_WORDS = frozenset(
+    _split(
+        "claim claims icn dcn tcn invoice account room suite bed floor building apartment box member "
+        "subscriber policy group ticket case order reference confirmation tracking authorization precert "
+        "chart record batch eft era remit npi tin ein ptan tax ssn zip zipcode postal phone telephone fax "
+        "extension pager cell mobile version build release revision firmware model serial part lot ndc id "
+        "identifier dob po voucher plan contract license dea upin mbi hicn amount balance total payment "
+        "owed due deductible copay coinsurance fee fees price cost usd page table figure section chapter "
+        "appendix exhibit year fy cy route highway interstate flight gate "
+    )
+)
+NEG_ABBREVIATIONS = frozenset(
+    _split(
+        "clm inv acct rm ste fl bldg apt grp ref conf auth mrn ph tel ext ver v rev sn lic amt pg fig sec "
+        "ch hwy nbr num "
+    )
+)
+NEG_DOTTED_ONLY = frozenset({"no.", "p.", "pp.", "p.o."})
+NEG_PHRASES = frozenset(
+    {
+        ("zip", "code"),
+        ("postal", "code"),
+        ("purchase", "order"),
+        ("allowed", "amount"),
+        ("payer", "id"),
+        ("payor", "id"),
+        ("po", "box"),
+        ("p.o.", "box"),
+        ("p.", "o."),
+    }
+)
+NEG_NEEDS_SUFFIX = frozenset(
+    {"check", "cheque", "control", "line", "item", "unit", "patient", "pt", "account"}
+)
+ID_SUFFIX = frozenset({"no", "no.", "number", "num", "nbr", "id", "ids", "#"})
+
+STRONG_WORDS = frozenset(
+    _split(
+        "cpt hcpcs hcpc code codes icd icd-10 icd10 icd-10-cm icd10cm icd-10-pcs pcs dx dxs diag "
+        "diagnosis diagnoses modifier mod bill billed billing report reported use using coded e/m e&m em "
+        "level j-code jcode procedure cpts "
+    )
+)
+STRONG_FILLER = frozenset({"is", "was", "of", "as", "for", "code", "codes", "the", "a"})
+
+POSITIVE_WORDS = frozenset(
+    _split(
+        "cpt cpts hcpcs hcpc icd icd-10 icd10 icd-10-cm icd-10-pcs pcs dx dxs dx's diag diagnosis "
+        "diagnoses code codes coded coding coder bill billed billing bills billable charge charged report "
+        "reported reporting modifier modifiers mod mods unit units ncci ptp mue edit edits bundle bundled "
+        "bundles bundling unbundle unbundled unbundling column col payable pay paid deny denied denial "
+        "denials reimburse reimbursed append appended e/m e&m em visit visits procedure procedures proc "
+        "injection injections drug drugs supply supplies dme rental service services svc global add-on "
+        "addon primary secondary principal linked link pointer level established consult performed "
+        "perform did done submitted submit submitting use used using vs versus with and or instead "
+        "replace replaced replaces crosswalk map maps mapped valid invalid deleted terminated sequence "
+        "sequenced assign assigned documented documentation ordered administered admin given infusion "
+        "hydration therapy surgery surgical repair exam screening test lab panel x-ray imaging add adding "
+        "added question time minutes time-based allowed covered coverage payer medicare medicaid "
+        "commercial insurance rvu rvus "
+    )
+)
+DX_WORDS = frozenset(
+    _split(
+        "dx dxs dx's diag diagnosis diagnoses icd icd-10 icd10 icd-10-cm icd10cm condition conditions "
+        "pointer primary secondary "
+    )
+)
+PCS_WORDS = frozenset({"pcs", "icd-10-pcs", "icd10pcs", "inpatient"})
+
+US_STATES = frozenset(P.US_STATES)
+STATE_NAMES = frozenset(
+    _split(
+        "alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii "
+        "idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan "
+        "minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania "
+        "tennessee texas utah vermont virginia washington wisconsin wyoming "
+    )
+)
+STATE_SECOND_WORDS = frozenset(
+    {"hampshire", "jersey", "mexico", "york", "carolina", "dakota", "island", "rico"}
+)
+
+
+def _line_before(text: str, s: int, width: int = 48) -> str:
+    seg = text[max(0, s - width) : s]
+    nl = seg.rfind("\n")
+    return seg[nl + 1 :] if nl >= 0 else seg
+
+
+def _gap_ok(gap: str) -> bool:
+    return not gap or not gap.strip(_GAP_CHARS)
+
+
+def _tokens_before(seg: str) -> list[str]:
+    """The words right before the end of `seg`, nearest last, joined only by spaces, ':', '#', '='."""
+    toks = list(_TOKEN_RE.finditer(seg))
+    out: list[str] = []
+    end = len(seg)
+    for m in reversed(toks):
+        if not _gap_ok(seg[m.end() : end]):
+            break
+        out.append(m.group().lower())
+        end = m.start()
+        if len(out) == 4:
+            break
+    out.reverse()
+    return out
+
+
+def words_before(text: str, s: int) -> tuple[str, list[str]]:
+    """The line before position `s` (up to 48 characters) and its last words, nearest last."""
+    seg = _line_before(text, s)
+    return seg, _tokens_before(seg)
+
+
+def negative_before(seg: str, toks: list[str], numeric: bool) -> bool:
+    stripped = seg.rstrip(" \t")
+    if stripped.endswith("$") or stripped[-3:].lower() in ("usd", "us$"):
+        return True
+    if not toks:
+        return False
+    last = toks[-1]
+    if _is_neg_word(last) or (len(toks) >= 2 and (toks[-2], last) in NEG_PHRASES):
+        return True
+    # "Claim no. 20610", "member ID # 99213", "check number 20610"
+    if last in ID_SUFFIX or last.rstrip(".") in ID_SUFFIX:
+        i = len(toks) - 2
+        while i >= 0 and (toks[i] in ID_SUFFIX or toks[i].rstrip(".") in ID_SUFFIX):
+            i -= 1
+        if i >= 0:
+            w = toks[i]
+            if _is_neg_word(w) or w.rstrip(".") in NEG_NEEDS_SUFFIX:
+                return True
+            if i >= 1 and (toks[i - 1], w) in NEG_PHRASES:
+                return True
+        if last in ("id", "ids"):
+            return True
+    if numeric:
+        # a ZIP code after a state: "Austin, TX 78701", "Springfield, Illinois 62704"
+        raw_last = seg.rstrip(" \t,").rsplit(None, 1)[-1] if seg.strip() else ""
+        if raw_last.rstrip(".,") in US_STATES:
+            return True
+        if last in STATE_NAMES or (last in STATE_SECOND_WORDS and len(toks) >= 2):
+            return True
+    return False
+
+
+def _is_neg_word(w: str) -> bool:
+    if w in NEG_WORDS or w in NEG_DOTTED_ONLY:
+        return True
+    return w.rstrip(".") in NEG_ABBREVIATIONS  # "ext. 20610", "Ste 11042"; "total. 99205" ends a sentence
+
+
+def strong_before(toks: list[str]) -> bool:
+    """A system word right before: "CPT 99214", "dx: M17.11", "code #20610", "billed 99213"."""
+    toks = list(toks[-3:])
+    while toks and toks[-1] in STRONG_FILLER:
+        if toks[-1] in ("code", "codes"):
+            return True
+        toks.pop()
+    return bool(toks) and toks[-1].rstrip(".:") in STRONG_WORDS
+
+
+def icd9_before(text: str, s: int) -> bool:
+    seg = _line_before(text, s, 40)
+    low = seg.lower()
+    if "icd" not in low or "9" not in low:
+        return False
+    ends = [m.end() for m in P.ICD9_WORD_RE.finditer(low)]
+    if not ends:
+        return False
+    return not P.ICD10_WORD_RE.search(low[ends[-1] :])
+
+
+class Sentences:
+    """Sentence spans of a text, found once; word sets per sentence, computed on demand."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+        self._words: dict[int, frozenset[str]] = {}
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:  # found on first use: many mails never need it
+            starts = [0]
+            ends = []
+            for m in P.SENTENCE_BREAK_RE.finditer(self.text):
+                ends.append(m.start())
+                starts.append(m.end())
+            ends.append(len(self.text))
+            self._starts, self._ends = starts, ends
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        _ = self.starts
+        return self._ends
+
+    def index(self, pos: int) -> int:
+        return max(0, bisect.bisect_right(self.starts, pos) - 1)
+
+    def words(self, pos: int) -> frozenset[str]:
+        i = self.index(pos)
+        a, b = self.starts[i], self.ends[i]
+        if b - a > 600:  # a long run without a sentence end: words near the position only
+            return frozenset(_WORD_RE.findall(self.text[max(a, pos - 160) : min(b, pos + 120)].lower()))
+        got = self._words.get(i)
+        if got is None:
+            got = frozenset(_WORD_RE.findall(self.text[a:b].lower()))
+            self._words[i] = got
+        return got
+
+    def before(self, pos: int) -> str:
+        i = self.index(pos)
+        return self.text[max(self.starts[i], pos - 120) : pos]
+
+    def positive(self, pos: int) -> bool:
+        return not POSITIVE_WORDS.isdisjoint(self.words(pos))
+
+    def dx(self, pos: int) -> bool:
+        return not DX_WORDS.isdisjoint(self.words(pos))
+
+    def pcs(self, pos: int) -> bool:
+        return not PCS_WORDS.isdisjoint(self.words(pos))

@@ -1,0 +1,38 @@
+"""The labelled corpus (tests/corpus/consults, 80+ mails with gold) reaches the goals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from consultant.extraction.extract import extract_mail
+from consultant.extraction.scoring import Score, score_one
+from tests.extraction.memstore import memory_store
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "consults"
+
+
+def test_corpus_size() -> None:
+    mails = sorted(CORPUS.glob("*.eml"))
+    assert len(mails) >= 80
+    assert all(m.with_suffix(".gold.json").exists() for m in mails)
+
+
+def test_corpus_scores_reach_the_goals() -> None:
+    store = memory_store()
+    score = Score()
+    for eml in sorted(CORPUS.glob("*.eml")):
+        gold = json.loads(eml.with_suffix(".gold.json").read_text())
+        result = extract_mail(eml.read_bytes(), store)
+        score_one(score, eml.stem, gold, [c.to_json() for c in result.codes])
+    print(score.table())
+    assert score.codes.precision >= 0.99, score.errors
+    assert score.codes.recall >= 0.98, score.errors
+    assert score.modifiers.f1 >= 0.97, score.errors
+
+
+def test_no_cpt_descriptor_text_in_corpus() -> None:
+    # the corpus refers to CPT codes by number; a gold file carries no descriptions at all
+    for gold in CORPUS.glob("*.gold.json"):
+        for item in json.loads(gold.read_text()):
+            assert set(item) == {"system", "code", "modifiers", "units"}

@@ -1,0 +1,197 @@
+"""Extraction rules, one behaviour per case, over plain text (the store is the in-memory double
+of the real public code lists, tests/extraction/memstore.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from consultant.extraction.extract import extract, parse_date_of_service
+from tests.extraction.memstore import MemoryCodeStore, memory_store
+
+
+@pytest.fixture(scope="module")
+def store() -> MemoryCodeStore:
+    return memory_store()
+
+
+def codes(text: str, store: MemoryCodeStore) -> set[str]:
+    """Compact form: "99214-25", "J3301-JZ x4", "ICD10CM:M17.11"."""
+    out = set()
+    for c in extract(text, store).codes:
+        s = c.code + "".join(f"-{m}" for m in c.modifiers)
+        if c.units is not None:
+            s += f" x{c.units}"
+        if c.system in ("ICD10CM", "ICD10PCS"):
+            s = f"{c.system}:{s}"
+        out.add(s)
+    return out
+
+
+MODIFIER_STYLES = [
+    ("Can I bill 99214-25 with 20610?", {"99214-25", "20610"}),
+    ("We billed 99214 25 and 20610.", {"99214-25", "20610"}),
+    ("Coded 99214-mod 25 today.", {"99214-25"}),
+    ("Coded 99214 mod. 25 today.", {"99214-25"}),
+    ("Should I put modifier 59 on 20610?", {"20610-59"}),
+    ("Put a 59 on 97140 when billed with 97530.", {"97140-59", "97530"}),
+    ("Append the -25 modifier to 99213.", {"99213-25"}),
+    ("Is 99214 -25 modifier ok?", {"99214-25"}),
+    ("Billed 99213 with a 25 and 17110.", {"99213-25", "17110"}),
+    ("Billed 20610-RT and 20610-LT.", {"20610-RT-LT"}),
+    ("64493-50 for bilateral.", {"64493-50"}),
+    ("Repeat EKG 93000-76 same day.", {"93000-76"}),
+    ("CPAP E0601-RR monthly.", {"E0601-RR"}),
+    ("Gave J3301 JZ x 4 units.", {"J3301-JZ x4"}),
+    ("97140-XU vs 97140-XS vs 97140-XE vs 97140-XP", {"97140-XU-XS-XE-XP"}),
+    ("20610-59-RT billed", {"20610-59-RT"}),
+    ("We bill 99214 (25) and 20605 (LT).", {"99214-25", "20605-LT"}),
+    ("Should XU or 59 go on 97140?", {"97140-XU-59"}),
+    ("modifiers 25 and 59 on 99214?", {"99214-25-59"}),
+    ("Does 20610 need modifier 59 here?", {"20610-59"}),
+    ("99214 and 20610 billed. Do I need modifier 25?", {"99214-25", "20610"}),
+    ("Video visit 99213-95.", {"99213-95"}),
+    ("45385 with PT modifier for Medicare.", {"45385-PT"}),
+    ("Wrist brace L3908-LT.", {"L3908-LT"}),
+    ("we billed 99213‑25 (no-break hyphen)", {"99213-25"}),
+    ("we billed 20610\u00a0RT", {"20610-RT"}),
+]
+
+UNIT_STYLES = [
+    ("J1030 x 2 units", {"J1030 x2"}),
+    ("96372 x3", {"96372 x3"}),
+    ("2 units of J3301", {"J3301 x2"}),
+    ("two units of J0585 were given", {"J0585 x2"}),
+    ("J1100, units: 4", {"J1100 x4"}),
+    ("96366 (2 units) billed", {"96366 x2"}),
+    ("97110 for 4 units today", {"97110 x4"}),
+    ("97110 ×4 billed", {"97110 x4"}),
+    ("97110 times 3 billed", {"97110 x3"}),
+    ("J3301 qty 4 billed", {"J3301 x4"}),
+]
+
+ICD_STYLES = [
+    ("Dx M17.11", {"ICD10CM:M17.11"}),
+    ("dx m1711 and e11.9", {"ICD10CM:M17.11", "ICD10CM:E11.9"}),
+    ("Fracture S72.001A then S72001D", {"ICD10CM:S72.001A", "ICD10CM:S72.001D"}),
+    ("Fall W19.XXXA, infection t81.41xa", {"ICD10CM:W19.XXXA", "ICD10CM:T81.41XA"}),
+    ("Dx list: I10, E785, Z794", {"ICD10CM:I10", "ICD10CM:E78.5", "ICD10CM:Z79.4"}),
+    ("Is M17.1 enough or do I need M17.11?", {"ICD10CM:M17.1", "ICD10CM:M17.11"}),
+    ("Inpatient ICD-10-PCS 0SRC0J9 for the knee", {"ICD10PCS:0SRC0J9"}),
+]
+
+NOT_CODES = [
+    "Our office is at 47381 Main St, Canton, MI 48187.",
+    "Call 608-555-0142 or (608) 555-0143, ext. 20610.",
+    "NPI 1639271845, TIN 39-1234567.",
+    "We were paid $20610.00 and $99,214.55 on 03/15/2025 at 10:30.",
+    "Claim #20610, claim number 99213, invoice 99214, room 11042, acct: 99215.",
+    "Member ID W12345678, group 20610, MRN 99213, policy 36415.",
+    "Epic version 20610, build 99417, v2.3.1 release 2024.1.",
+    "ICD-9 715.16 and ICD-9 V58.61 were the old codes.",
+    "Mail to PO Box 20610, Springfield, Illinois 62704.",
+    "Zip code: 20610. Suite 11042. Apt 99213.",
+    "Check number 20610 and reference 99214 were mailed.",
+    "Order #99213 shipped; tracking 20610 arrived.",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MODIFIER_STYLES)
+def test_modifier_styles(text: str, expected: set[str], store: MemoryCodeStore) -> None:
+    assert codes(text, store) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), UNIT_STYLES)
+def test_unit_styles(text: str, expected: set[str], store: MemoryCodeStore) -> None:
+    assert codes(text, store) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ICD_STYLES)
+def test_icd_styles(text: str, expected: set[str], store: MemoryCodeStore) -> None:
+    assert codes(text, store) == expected
+
+
+@pytest.mark.parametrize("text", NOT_CODES)
+def test_numbers_that_are_not_codes(text: str, store: MemoryCodeStore) -> None:
+    assert codes(text, store) == set()
+
+
+def test_not_codes_beside_real_codes(store: MemoryCodeStore) -> None:
+    text = (
+        "Can I bill 99214-25 with 20610? Claim #99213 was denied, paid $36415. "
+        "Remit to 47381 Main St, Austin, TX 78701. NPI 1234567893."
+    )
+    assert codes(text, store) == {"99214-25", "20610"}
+
+
+def test_range_yields_endpoints(store: MemoryCodeStore) -> None:
+    assert codes("Do 99202-99205 need the same elements?", store) == {"99202", "99205"}
+
+
+def test_duplicates_merge_modifiers(store: MemoryCodeStore) -> None:
+    result = extract("20610-RT today and 20610-LT tomorrow; 20610 again.", store)
+    assert [(c.code, c.modifiers) for c in result.codes] == [("20610", ["RT", "LT"])]
+    assert result.codes[0].span == (0, 5)
+
+
+def test_invalid_code_reported_with_context(store: MemoryCodeStore) -> None:
+    result = extract("Our chargemaster has CPT 99219 and dx E11.99.", store)
+    got = {(c.code, c.status) for c in result.codes}
+    assert got == {("99219", "invalid"), ("E11.99", "invalid")}
+
+
+def test_unknown_number_without_context_is_not_a_code(store: MemoryCodeStore) -> None:
+    assert codes("We have 12345 reasons to thank you.", store) == set()
+
+
+def test_status_and_billable_from_store(store: MemoryCodeStore) -> None:
+    result = extract("Dx M17.1 or M17.11 with 99214", store)
+    by = {c.code: c for c in result.codes}
+    assert by["M17.1"].billable is False
+    assert by["M17.11"].billable is True
+    assert by["99214"].status == "active"
+    assert by["99214"].billable is None
+
+
+def test_normalization(store: MemoryCodeStore) -> None:
+    result = extract("dx e119 and j3301-jz, cat III 0042t", store)
+    assert {(c.system, c.code, tuple(c.modifiers)) for c in result.codes} == {
+        ("ICD10CM", "E11.9", ()),
+        ("HCPCS", "J3301", ("JZ",)),
+        ("CPT", "0042T", ()),
+    }
+
+
+def test_spans_point_into_question(store: MemoryCodeStore) -> None:
+    text = "Question: can 99214-25 go with J3301 x 2 units? Dx m17.11"
+    result = extract(text, store)
+    for c in result.codes:
+        a, b = c.span
+        assert text[a:b].upper().replace(".", "") == c.code.replace(".", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("DOS 03/15/2025", "2025-03-15"),
+        ("date of service: 2025-03-15", "2025-03-15"),
+        ("Date of service was March 15, 2025", "2025-03-15"),
+        ("D.O.S. 3/15/25", "2025-03-15"),
+        ("no date here 03/15/2025", None),
+    ],
+)
+def test_date_of_service(text: str, iso: str | None) -> None:
+    d = parse_date_of_service(text)
+    assert (d.isoformat() if d else None) == iso
+
+
+def test_date_of_service_is_in_the_extraction(store: MemoryCodeStore) -> None:
+    result = extract("DOS 03/15/2025: 99214-25", store, today=dt.date(2026, 1, 1))
+    assert result.date_of_service == "2025-03-15"
+    assert result.to_json()["codes"][0]["modifiers"] == ["25"]
+
+
+def test_signature_numbers_are_not_codes(store: MemoryCodeStore) -> None:
+    text = "Can I bill 99213-25 with 11200?\n\nThanks,\nPat\nSuite 20610\n99214 County Road 5\nWI 53703\n"
+    assert codes(text, store) == {"99213-25", "11200"}
