@@ -306,6 +306,8 @@ def _collect(part: Message, body: _Body, depth: int) -> None:
         return
     disposition = _disposition(part)
     filename = _filename(part)
+    if _is_encrypted(part, ctype):
+        body.defects.append("encrypted content: not readable")
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and filename is None:
         text = _text_of(part, body)
         if ctype == "text/html":
@@ -314,6 +316,17 @@ def _collect(part: Message, body: _Body, depth: int) -> None:
             body.plain.append(text)
         return
     body.attachments.append(Attachment(filename, ctype, _part_size(part)))
+
+
+def _is_encrypted(part: Message, ctype: str) -> bool:
+    if ctype == "application/pgp-encrypted":
+        return True
+    if ctype not in ("application/pkcs7-mime", "application/x-pkcs7-mime"):
+        return False
+    try:
+        return "signed-data" not in str(part.get_param("smime-type", "") or "").lower()
+    except Exception:
+        return True
 
 
 def _collect_alternative(kids: list[Message], body: _Body, depth: int) -> None:
@@ -401,6 +414,8 @@ def _parse_with(raw: bytes, pol: policy.Policy, defects: list[str]) -> ParsedMai
     _collect(msg, body, 0)
     defects.extend(body.defects)
     text, html_only = _body_text(body)
+    if "-----BEGIN PGP MESSAGE-----" in text:
+        defects.append("encrypted content: not readable")
     if body.embedded and (is_forward_subject(subject) or not text.strip()):
         blocks = [_forwarded_block(m, 1) for m in body.embedded[:3]]
         text = "\n\n".join([text, *blocks]) if text.strip() else "\n\n".join(blocks)

@@ -161,3 +161,21 @@ def test_charset_helpers() -> None:
 )
 def test_html_to_text(markup: str, expected: str) -> None:
     assert html_to_text(markup).strip() == expected
+
+
+SMIME = m.BASE + "Subject: s\nContent-Type: application/pkcs7-mime; smime-type="
+PGP = "-----BEGIN PGP MESSAGE-----\nhQEM\n-----END PGP MESSAGE-----\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "encrypted"),
+    [
+        (m.mail(SMIME + "enveloped-data", "MIAG"), True),
+        (m.mail(SMIME + "signed-data", "MIAG"), False),
+        (m.mail(m.BASE + "Subject: s", PGP), True),
+        (m.CONSULT, False),
+    ],
+    ids=["smime-enveloped", "smime-signed", "inline-pgp", "plain"],
+)
+def test_encrypted_mail_is_flagged(raw: bytes, encrypted: bool) -> None:
+    assert ("encrypted content: not readable" in parse_mail(raw).defects) is encrypted
