@@ -45,6 +45,7 @@ FOUND = "found_in_sent"
 RESEND = "resend"
 UNKNOWN = "lookup_failed"
 SKIPPED = "skipped"
+DEAD = "dead"
 
 
 def find_stuck(session: Session, settings: Settings, stuck_after_seconds: float | None = None) -> list[int]:
@@ -110,6 +111,11 @@ def recover_one(
         log.info("outbound %s: found in the Sent folder after a crash; marked sent", outbound_id)
         return FOUND
     why = "not in the Sent folder" if sent_folder is not None else "no Sent folder to look in"
+    if attempts >= settings.send_max_attempts:  # a worker that dies on this row every time
+        outbox.mark_dead(session, outbound_id,
+                         f"gave up after {attempts} attempts; the last one crashed ({why})")  # fmt: skip
+        log.warning("outbound %s: in sending after a crash, attempts exhausted: dead", outbound_id)
+        return DEAD
     row.state = OUT_RETRYING
     row.next_attempt_at = utcnow()
     row.last_error = f"found in sending after a crash ({why}); resending with the same Message-ID"
@@ -127,16 +133,16 @@ def recover_sending(
     stuck_after_seconds: float | None = None,
 ) -> int:
     """Recover the given rows (the sweeper passes the ones it found in ``sending``); returns how many
-    were decided (marked sent or queued for resend)."""
+    were decided (marked sent, queued for resend, or dead after too many attempts)."""
     settings = settings or get_settings()
     if not outbound_ids:
         return 0
     folder = configured_sent_folder(settings) if sent_folder == "auto" else sent_folder
     decided = 0
     for oid in outbound_ids:
-        if recover_one(session, oid, settings, folder, stuck_after_seconds) in (FOUND, RESEND):
+        if recover_one(session, oid, settings, folder, stuck_after_seconds) in (FOUND, RESEND, DEAD):
             decided += 1
     return decided
 
 
-__all__ = ["FOUND", "RESEND", "SKIPPED", "UNKNOWN", "find_stuck", "recover_one", "recover_sending"]
+__all__ = ["DEAD", "FOUND", "RESEND", "SKIPPED", "UNKNOWN", "find_stuck", "recover_one", "recover_sending"]

@@ -158,10 +158,14 @@ def send_outbound(
         if refused is None:
             case = session.get(Case, out.case_id)
             to_name = case.requester_name if case and case.reply_to in (None, "", case.requester) else None
-            message = build_message(out, settings, to_name)
             to_addr = out.to_addr
+            try:
+                message = build_message(out, settings, to_name)
+            except Exception as exc:  # a template that cannot render this reply: no retry will help
+                log.exception("outbound %s: the reply could not be rendered", outbound_id)
+                refused = f"the reply could not be rendered ({type(exc).__name__}: {exc})"
     if refused is not None:
-        log.warning("outbound %s refused at send: %s", outbound_id, refused)
+        log.warning("outbound %s not sent: %s", outbound_id, refused)
         return _finish_dead(session_factory, outbound_id, attempts, f"not sent: {refused}")
 
     log.info("outbound %s: sending, attempt %s", outbound_id, attempts)
@@ -173,6 +177,10 @@ def send_outbound(
         return _finish_dead(session_factory, outbound_id, attempts, str(exc))
     except (TransientSendError, OSError) as exc:
         return _finish_retry(session_factory, outbound_id, attempts, str(exc), settings)
+    except Exception as exc:  # a transport bug: retried (and dead after send_max_attempts), never stuck
+        log.exception("outbound %s: unexpected error from the transport", outbound_id)
+        error = f"unexpected {type(exc).__name__}: {exc}"
+        return _finish_retry(session_factory, outbound_id, attempts, error, settings)
 
     # The server has the message. Copy it to Sent *before* marking, so that a crash from here on
     # is found by recovery's Sent-folder lookup instead of resent.

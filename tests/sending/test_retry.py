@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -163,3 +164,38 @@ def test_no_smtp_host_is_visible_and_retried(
     oid = db.queued_reply()
     assert _send(db, settings, oid) == OUT_RETRYING
     assert "CC_SMTP_HOST is not set" in (db.outbound(oid).last_error or "")
+
+
+def test_render_failure_is_dead_not_stuck(
+    db: Db, smtp_sink: SmtpSink, configure: Callable[..., Settings], recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import consultant.drafting.reply as reply
+
+    def broken(*args: object) -> tuple[str, str, str]:
+        raise RuntimeError("template exploded")
+
+    settings = configure(database_url=db.url, **smtp_env(smtp_sink))
+    oid = db.queued_reply()
+    monkeypatch.setattr(reply, "render_reply", broken)
+    assert _send(db, settings, oid) == OUT_DEAD
+    assert "could not be rendered" in (db.outbound(oid).last_error or "")
+    assert smtp_sink.messages == []
+
+
+def test_a_row_that_crashes_every_worker_ends_dead(
+    db: Db, configure: Callable[..., Settings], recorder: Recorder
+) -> None:
+    from consultant.services import recovery
+
+    settings = configure(database_url=db.url, send_max_attempts=3)
+    oid = db.queued_reply()
+    with db.factory() as s, s.begin():
+        s.execute(update(OutboundMessage).where(OutboundMessage.id == oid)
+                  .values(state="sending", attempts=3))  # fmt: skip
+    recorder.sends.clear()
+    with db.factory() as s, s.begin():
+        assert recovery.recover_one(s, oid, settings, None, 0) == recovery.DEAD
+    row = db.outbound(oid)
+    assert row.state == OUT_DEAD and "gave up after 3 attempts" in (row.last_error or "")
+    assert recorder.sends == []
