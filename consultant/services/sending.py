@@ -60,6 +60,9 @@ class SessionFactory(Protocol):
     def __call__(self) -> Session: ...
 
 
+# below the broker's visibility timeout (workers/celery_app.py: 300 s); longer waits go to the sweeper
+MAX_COUNTDOWN_SECONDS = 240.0
+
 _CRLF = re.compile(r"[\r\n]+")
 
 
@@ -234,8 +237,9 @@ def _finish_retry(
                      attempts=attempts, delay_seconds=delay)  # fmt: skip
         log.info("outbound %s: transient failure, retry in %.0f s", outbound_id, delay)
         # With a broker the task comes back after `delay` (countdown). The embedded default runs
-        # tasks eagerly and cannot wait: there the sweeper sends the row once it is due.
-        if settings.broker_url:
+        # tasks eagerly and cannot wait, and a countdown longer than the Redis visibility timeout
+        # would be redelivered early: in both cases the sweeper sends the row once it is due.
+        if settings.broker_url and delay <= MAX_COUNTDOWN_SECONDS:
             enqueue_send_after_commit(session, outbound_id, countdown=delay)
     return outbox.OUT_RETRYING
 

@@ -199,3 +199,17 @@ def test_a_row_that_crashes_every_worker_ends_dead(
     row = db.outbound(oid)
     assert row.state == OUT_DEAD and "gave up after 3 attempts" in (row.last_error or "")
     assert recorder.sends == []
+
+
+def test_long_backoff_left_to_the_sweeper(
+    db: Db, smtp_sink: SmtpSink, configure: Callable[..., Settings], recorder: Recorder
+) -> None:
+    """A countdown beyond the broker's visibility timeout would come back early: the sweeper takes it."""
+    settings = configure(database_url=db.url, broker_url="redis://127.0.0.1:1/0", send_backoff_seconds=600,
+                         **smtp_env(smtp_sink))  # fmt: skip
+    oid = db.queued_reply()
+    recorder.sends.clear()
+    smtp_sink.fail_next(["451 4.3.0 later"])
+    assert _send(db, settings, oid) == OUT_RETRYING
+    assert recorder.sends == []
+    assert db.outbound(oid).next_attempt_at is not None
