@@ -191,9 +191,9 @@ def send_outbound(
     if sent_folder is not None:
         try:
             sent_folder.append(message)
-        except SentFolderError as exc:
-            copy_error = str(exc)
-            cause = type(exc.__cause__).__name__
+        except Exception as exc:  # whatever it is, the mail went: never let it look unsent
+            copy_error = str(exc) if isinstance(exc, SentFolderError) else f"{type(exc).__name__}: {exc}"
+            cause = type(exc.__cause__ or exc).__name__
             log.warning("outbound %s: sent, but the Sent copy failed (%s)", outbound_id, cause)
     with session_factory() as session, session.begin():
         row = _locked_sending(session, outbound_id, attempts)
