@@ -62,6 +62,7 @@ def make_env() -> jinja2.Environment:
     )
     env.filters["age"] = human_age
     env.filters["when"] = when
+    env.tests["shorter_than"] = lambda value, n: len(str(value)) < n
     return env
 
 

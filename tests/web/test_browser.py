@@ -64,8 +64,6 @@ def test_review_flow_edit_approve_reply_arrives(
         assert page.locator('[data-count="drafted"]').inner_text() == "3"
         page.keyboard.press("j")  # the oldest case first
         assert page.locator("tr.qrow.selected").get_attribute("data-id") == str(knee)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "queue.png"))
         page.keyboard.press("o")
         page.wait_for_url(f"**/cases/{knee}")
 
@@ -75,7 +73,6 @@ def test_review_flow_edit_approve_reply_arrives(
         sev = page.locator(".findings-list .finding .badge")
         assert [sev.nth(i).inner_text() for i in range(sev.count())] == ["warning", "info"]
         assert "descriptor requires a CPT licence" in page.locator("#code-99214").inner_text()
-        page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
 
         # edit, preview, approve
         added = "Edited by Alice: the note must show a separately identifiable E/M."
@@ -202,4 +199,32 @@ def test_queue_keys_and_refresh_without_reload(
         assert s.get(Case, ids["knee"]).state == "approved"
         assert s.get(Case, ids["header"]).state == "closed"
     assert web_env["dispatcher"].outbound  # the approval queued a send
+    ctx.close()
+
+
+def test_screenshots_of_queue_and_case(
+    chromium_browser: Any, live_server: LiveServer, web_env: dict[str, Any]
+) -> None:
+    """docs/screenshots/queue.png and case.png, with the demo mails processed by the real pipeline."""
+    from consultant.db.session import session_scope
+    from consultant.services import processing
+    from consultant.services.inbox import store_inbound
+    from consultant.settings import get_settings
+    from tests.staged_double import StagedDataDouble
+    from tests.web.test_pipeline_pages import DEMO_MAILS
+
+    store = StagedDataDouble()
+    for path in sorted(DEMO_MAILS.glob("*.eml")):
+        with session_scope() as s:
+            stored = store_inbound(s, path.read_bytes(), source="file")
+        with session_scope() as s:
+            processing.process_inbound(s, stored.inbound_id, store, get_settings())
+    ctx, page = _login(chromium_browser, live_server)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+    page.goto(live_server.url + f"/cases/{web_env['ids']['knee']}")
+    page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
+    assert (SCREENSHOTS / "queue.png").stat().st_size > 10_000
     ctx.close()
