@@ -1,0 +1,74 @@
+"""Draining a backlog into drafts with 2 worker processes, against how fast Dovecot takes APPENDs.
+
+    python bench/bench_backlog.py [--mails 5000]
+
+Real Dovecot, Redis, PostgreSQL (own instances, prepared database with ICD-10-CM).
+1. APPEND ``--mails`` mails on one connection: APPENDs/s (what Dovecot accepts in this run).
+2. Start one Celery worker with 2 pool processes and the poller; time until every mail has a
+   committed draft: mails/s drained (goal >= 300), and the ratio drain / append (goal >= 1.0).
+Prints the figures and writes them to bench/RESULTS-ingest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+
+from _ingest_stack import Stack, machine, make_mail, write_results
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mails", type=int, default=5000)
+    ap.add_argument("--timeout", type=float, default=1800)
+    args = ap.parse_args()
+    n = args.mails
+    where = machine()
+    with Stack() as stack:
+        mails = [make_mail(i) for i in range(n)]
+        size = sum(len(m) for m in mails) / n
+        client = stack.imap()
+        t0 = time.perf_counter()
+        for raw in mails:
+            client.append("INBOX", raw)
+        append_s = time.perf_counter() - t0
+        client.logout()
+        append_rate = n / append_s
+        print(f"APPEND: {n} mails ({size:.0f} B avg) in {append_s:.1f}s = {append_rate:.0f}/s", flush=True)
+
+        stack.worker(concurrency=2)
+        t0 = time.perf_counter()
+        stack.poller()
+        last_print = t0
+        while True:
+            done = stack.drafts()
+            now = time.perf_counter()
+            if done >= n:
+                break
+            if now - t0 > args.timeout:
+                raise SystemExit(f"only {done} of {n} drafts after {args.timeout:.0f}s")
+            if now - last_print > 10:
+                print(f"  {done} drafts after {now - t0:.0f}s ({done / (now - t0):.0f}/s)", flush=True)
+                last_print = now
+            time.sleep(0.2)
+        drain_s = time.perf_counter() - t0
+    drain_rate = n / drain_s
+    ratio = drain_rate / append_rate
+    lines = [
+        f"Backlog of {n} mails ({size:.0f} B avg) drained into drafts by 1 worker with 2 processes "
+        f"and the poller ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {where}):",
+        "",
+        "| Dovecot APPEND | drained into drafts | ratio drain / APPEND | goals |",
+        "|---|---|---|---|",
+        f"| {append_rate:.0f} mails/s ({append_s:.1f} s) | {drain_rate:.0f} mails/s ({drain_s:.1f} s) "
+        f"| {ratio:.2f} | >= 300 mails/s ({'met' if drain_rate >= 300 else 'NOT met'}), "
+        f"ratio >= 1.0 ({'met' if ratio >= 1.0 else 'NOT met'}) |",
+    ]
+    print("\n".join(lines))
+    write_results("Backlog (bench_backlog.py)", lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
