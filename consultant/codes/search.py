@@ -2,7 +2,8 @@
 
 Both back ends get the same query: lower-case words, English stop words dropped, every remaining
 word required, English stemming (FTS5 ``porter`` tokenizer / PostgreSQL ``english`` config).
-Results are ranked (bm25 / ts_rank), one hit per (system, code), the newest release first.
+Results are ranked (bm25 / ts_rank normalized by document length), one hit per (system, code),
+the newest release first.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def search(engine: Engine, query: str, system: str | None = None, limit: int = 2
         else:
             params["q"] = " & ".join(ws)
             sql = (
-                f"SELECT c.system, c.code, c.description, ts_rank({_PG_DOC}, q) AS rank, c.release_id "
+                f"SELECT c.system, c.code, c.description, ts_rank({_PG_DOC}, q, 2) AS rank, c.release_id "
                 "FROM cs_code c, to_tsquery('english', :q) q "
                 f"WHERE {_PG_DOC.replace('description', 'c.description')} @@ q{where_system} "
                 "ORDER BY rank DESC, c.code, c.release_id DESC LIMIT :n"
