@@ -18,7 +18,7 @@ def _split(words: str) -> list[str]:
     return words.split()
 
 
-_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9/&'.-]*|\d+")
+_TOKEN_FULL_RE = re.compile(r"[A-Za-z][A-Za-z0-9/&'.-]*\Z")
 _GAP_CHARS = " \t:#=-"
 _WORD_RE = re.compile(r"[a-z][a-z0-9/&'-]*")
 
@@ -112,20 +112,16 @@ def _line_before(text: str, s: int, width: int = 48) -> str:
     return seg[nl + 1 :] if nl >= 0 else seg
 
 
-def _gap_ok(gap: str) -> bool:
-    return not gap or not gap.strip(_GAP_CHARS)
-
-
 def _tokens_before(seg: str) -> list[str]:
     """The words right before the end of `seg`, nearest last, joined only by spaces, ':', '#', '='."""
-    toks = list(_TOKEN_RE.finditer(seg))
     out: list[str] = []
-    end = len(seg)
-    for m in reversed(toks):
-        if not _gap_ok(seg[m.end() : end]):
+    for part in reversed(seg.split()):
+        core = part.strip(_GAP_CHARS)
+        if not core:
+            continue
+        if not (core.isdigit() or _TOKEN_FULL_RE.match(core)):
             break
-        out.append(m.group().lower())
-        end = m.start()
+        out.append(core.lower())
         if len(out) == 4:
             break
     out.reverse()
@@ -186,10 +182,12 @@ def strong_before(toks: list[str]) -> bool:
     return bool(toks) and toks[-1].rstrip(".:") in STRONG_WORDS
 
 
-def icd9_before(text: str, s: int) -> bool:
-    seg = _line_before(text, s, 40)
+def icd9_before(seg: str) -> bool:
+    """ "ICD-9 715.16", "ICD9 code V58.61": an ICD-9 code said to be one (and no ICD-10 word since)."""
+    if "9" not in seg:
+        return False
     low = seg.lower()
-    if "icd" not in low or "9" not in low:
+    if "icd" not in low:
         return False
     ends = [m.end() for m in P.ICD9_WORD_RE.finditer(low)]
     if not ends:

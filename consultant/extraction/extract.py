@@ -130,11 +130,30 @@ def _quantity_follows(text: str, pos: int) -> bool:
     return P.NOT_A_MODIFIER_AFTER_RE.match(text, pos) is not None
 
 
+_TAIL_STOP = frozenset(".?!;\n\r\"'")
+_TAIL_WORDS = frozenset(
+    "with w/ w plus and or mod mods modifier modifiers x times for at billed units unit u uos qty quantity "
+    "a an of".split()
+)
+
+
 def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
     """Modifiers and units written right after a CPT/HCPCS code; returns them and the end."""
     mods: list[str] = []
     units: int | None = None
     n = len(text)
+    j = pos
+    while j < n and text[j] in " \t":
+        j += 1
+    if j >= n or text[j] in _TAIL_STOP:
+        return mods, units, pos
+    if j > pos and text[j].islower():
+        # a plain word follows: only a few words can start modifiers or units
+        k = j
+        while k < n and (text[k].isalpha() or text[k] == "/"):
+            k += 1
+        if text[j:k] not in _TAIL_WORDS:
+            return mods, units, pos
     for _ in range(8):
         if pos >= n:
             break
@@ -234,6 +253,9 @@ _BEFORE_ENDINGS = (
 )
 
 
+_BARE_ONTO_RE = re.compile(r"(?:on|to|onto)[ \t]+(?:\w+[ \t]+)*(?:#[ \t]*)?$")
+
+
 def _parse_before(window: str) -> tuple[list[str], int | None]:
     """Modifiers / units written before a code: "modifier 59 on 20610", "2 units of J3301"."""
     mods: list[str] = []
@@ -262,7 +284,7 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
         if (
             bare
             and any(t.isdigit() for t in toks)
-            and not re.search(r"(?:on|to|onto)[ \t]+(?:\w+[ \t]+)*(?:#[ \t]*)?$", m.group(0))
+            and not _BARE_ONTO_RE.search(m.group(0))
         ):
             continue
         if all(_is_mod(t, bare=bare, numeric_only_cpt=bare) for t in toks):
@@ -346,6 +368,14 @@ def _parse_date(s: str) -> dt.date | None:
         return None
 
 
+_HCPCS_LETTERS = frozenset("ABCEGHJKLMPQRSTUV")
+_PCS_FIRST = frozenset("0123456789BCDFGHX")
+
+
+def _pcs_shape(up: str) -> bool:
+    return up[0] in _PCS_FIRST and "I" not in up and "O" not in up
+
+
 class _Extractor:
     def __init__(self, text: str, store: CodeStore) -> None:
         self.text = text
@@ -366,14 +396,11 @@ class _Extractor:
         raw = m.group(0)
         up = raw.upper()
         if m.group("icd") is not None:
-            if "." in up:
-                code = up
-                if not P.ICD_CM_RE.match(code):
-                    return None
-                return "ICD10CM", code, _DOTTED_ICD, self.exists("ICD10CM", code)
+            if "." in up:  # the candidate pattern already gave it the ICD-10-CM shape
+                return "ICD10CM", up, _DOTTED_ICD, self.exists("ICD10CM", up)
             icd = _icd_dotted(up)
             icd_ok = self.exists("ICD10CM", icd)
-            if P.HCPCS_RE.match(up):
+            if len(up) == 5 and up[0] in _HCPCS_LETTERS and up[1:].isdigit():
                 hcpcs_ok = self.exists("HCPCS", up)
                 if hcpcs_ok and icd_ok:
                     if self._dx_leaning(m.start()) and raw[1:].isdigit():
@@ -386,17 +413,17 @@ class _Extractor:
                 if self._dx_leaning(m.start()):
                     return "ICD10CM", icd, _BARE_ICD, False
                 return "HCPCS", up, _ALNUM, False
-            if len(up) == 7 and P.PCS_RE.match(up) and not icd_ok and self.exists("ICD10PCS", up):
+            if len(up) == 7 and not icd_ok and _pcs_shape(up) and self.exists("ICD10PCS", up):
                 return "ICD10PCS", up, _ALNUM, True
             kind = _SHORT_ICD if len(up) == 3 else _BARE_ICD
             return "ICD10CM", icd, kind, icd_ok
         if m.group("num") is not None:
             if len(up) == 5:
-                if not P.CPT_RE.match(up):
+                if not (up[4].isdigit() or up[4] in "FTU"):
                     return None
                 kind = _NUMERIC if up.isdigit() else _ALNUM
                 return "CPT", up, kind, self.exists("CPT", up)
-            if not P.PCS_RE.match(up):
+            if not _pcs_shape(up):
                 return None
             kind = _DIGIT_PCS if up.isdigit() else _ALNUM
             return "ICD10PCS", up, kind, self.exists("ICD10PCS", up)
@@ -459,7 +486,7 @@ class _Extractor:
         ):
             c.negative = True
             return
-        if (c.system == "ICD10CM" or c.kind in (_NUMERIC, _ALNUM)) and C.icd9_before(text, s):
+        if (c.system == "ICD10CM" or c.kind in (_NUMERIC, _ALNUM)) and C.icd9_before(seg):
             c.negative = True
             return
         c.strong = bool(c.modifiers or c.units is not None or C.strong_before(toks))
