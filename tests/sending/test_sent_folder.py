@@ -19,13 +19,17 @@ from tests.servers import Dovecot, free_port
 from tests.smtp_sink import SmtpSink
 
 
-def imap_env(dovecot: Dovecot, tls: bool = False) -> dict[str, Any]:
-    if tls:
-        return {"imap_host": "localhost", "imap_port": dovecot.imaps_port, "imap_ssl": True,
-                "imap_ca_file": dovecot.ca_file, "imap_user": "alice", "imap_password": "alice-pw",
-                "imap_sent_folder": "Sent"}  # fmt: skip
-    return {"imap_host": "127.0.0.1", "imap_port": dovecot.imap_port, "imap_ssl": False,
-            "imap_user": "alice", "imap_password": "alice-pw", "imap_sent_folder": "Sent"}  # fmt: skip
+def imap_env(dovecot: Dovecot, tls: str = "none") -> dict[str, Any]:
+    """IMAP settings for the Sent folder on ``dovecot``: tls "none", "ssl" (IMAPS) or "starttls"."""
+    common = {"imap_user": "alice", "imap_password": "alice-pw", "imap_sent_folder": "Sent",
+              "imap_starttls": tls == "starttls"}  # fmt: skip
+    if tls == "ssl":
+        return {**common, "imap_host": "localhost", "imap_port": dovecot.imaps_port, "imap_ssl": True,
+                "imap_ca_file": dovecot.ca_file}  # fmt: skip
+    if tls == "starttls":
+        return {**common, "imap_host": "localhost", "imap_port": dovecot.imap_port, "imap_ssl": False,
+                "imap_ca_file": dovecot.ca_file}  # fmt: skip
+    return {**common, "imap_host": "127.0.0.1", "imap_port": dovecot.imap_port, "imap_ssl": False}
 
 
 def _claim_and_build(db: Db, settings: Settings, oid: int) -> Any:
@@ -35,10 +39,10 @@ def _claim_and_build(db: Db, settings: Settings, oid: int) -> Any:
         return build_message(out, settings)
 
 
-@pytest.mark.parametrize("tls", [False, True])
+@pytest.mark.parametrize("tls", ["none", "ssl", "starttls"])
 def test_copy_appended_once_and_found_by_message_id(
     db: Db, smtp_sink: SmtpSink, dovecot: Dovecot, configure: Callable[..., Settings], recorder: Recorder,
-    tls: bool,
+    tls: str,
 ) -> None:  # fmt: skip
     settings = configure(database_url=db.url, **smtp_env(smtp_sink), **imap_env(dovecot, tls))
     oid = db.queued_reply()
@@ -132,3 +136,11 @@ def test_copy_failure_still_marks_sent(
     assert sending.send_outbound(db.factory, oid, transport_for(settings), settings) == OUT_SENT
     assert len(smtp_sink.wait_for(1)) == 1
     assert "no copy in the Sent folder" in (db.outbound(oid).last_error or "")
+
+
+def test_unverifiable_imap_certificate_is_a_lookup_failure(
+    dovecot: Dovecot, configure: Callable[..., Settings]
+) -> None:
+    settings = configure(**{**imap_env(dovecot, "ssl"), "imap_ca_file": None})
+    with pytest.raises(SentFolderError, match="CERTIFICATE_VERIFY_FAILED"):
+        ImapSentFolder(settings).contains("x@caseconsultant.test")
