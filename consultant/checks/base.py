@@ -27,8 +27,8 @@ def source_of(ref: ReleaseRef | None) -> Source | None:
     if ref is None:
         return None
     release = f"{ref.system} {ref.version}"
-    if ref.effective_date:
-        release += f" (effective {ref.effective_date.isoformat()})"
+    if ref.effective_date and ref.effective_date.isoformat() not in ref.version:
+        release += f", effective {ref.effective_date.isoformat()}"
     return Source(file=ref.source_file, release=release)
 
 

@@ -49,13 +49,57 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "patient name",
         re.compile(
-            rf"(?i:\b(?:patient|pt|patient name|pt name|name|member"
-            rf"|subscriber)\b)\s*(?:name)?\s*[:#-]\s*({_NAME})"
+            r"(?i:\b(?:patient|pt|member|subscriber|name)(?:'s)?(?:\s+name)?(?:\s+is)?)\s*[:#-]?\s*"
+            rf"({_NAME})"
         ),
     ),
     ("patient name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss)\.? ([A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+)?)")),
 ]
 _PHONE = re.compile(r"(?<!\d)(\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4})(?!\d)")
+
+
+# capitalized words that follow "patient" without being a name
+_NOT_NAMES = frozenset(
+    [
+        "medicare",
+        "medicaid",
+        "part",
+        "new",
+        "established",
+        "came",
+        "had",
+        "has",
+        "was",
+        "is",
+        "with",
+        "presented",
+        "returned",
+        "seen",
+        "visit",
+        "dx",
+        "cpt",
+        "icd",
+        "hcpcs",
+        "mod",
+        "modifier",
+        "the",
+        "a",
+        "an",
+        "and",
+        "who",
+        "in",
+        "for",
+        "from",
+        "on",
+        "of",
+        "to",
+        "at",
+    ]
+)
+
+
+def _looks_like_name(value: str) -> bool:
+    return not any(w.lower().rstrip(".") in _NOT_NAMES for w in value.split())
 
 
 @dataclass(frozen=True)
@@ -73,6 +117,8 @@ def find_phi(text: str) -> list[PhiHit]:
         for m in rx.finditer(text):
             s, e = m.span(1)
             if any(s < te and ts < e for ts, te in taken):
+                continue
+            if kind == "patient name" and not _looks_like_name(m.group(1)):
                 continue
             taken.append((s, e))
             hits.append(PhiHit(kind, s, e))

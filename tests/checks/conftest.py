@@ -15,7 +15,7 @@ from consultant.codes.model import CodeStore
 from consultant.extraction.model import CodeMention
 
 try:  # the code-store engineer's fixture, when it has landed
-    from tests.store_fixtures import full_store  # noqa: F401
+    from tests.store_fixtures import full_store, full_store_engine, full_store_url  # noqa: F401
 
     HAVE_FULL_STORE = True
 except ImportError:  # pragma: no cover - until it lands
