@@ -65,10 +65,20 @@ STRONG_WORDS = frozenset(
         "level j-code jcode procedure cpts "
     )
 )
+STRONG_SENTENCE_WORDS = STRONG_WORDS - {"use", "using", "level", "report", "reported"} | {
+    "modifiers",
+    "units",
+    "unit",
+    "bundled",
+    "bundle",
+    "ncci",
+    "mue",
+}
 STRONG_FILLER = frozenset({"is", "was", "of", "as", "for", "code", "codes", "the", "a"})
 
 POSITIVE_WORDS = frozenset(
     _split(
+        "schedule mpfs pfs fee fees rate rates reimbursement pricing price "
         "cpt cpts hcpcs hcpc icd icd-10 icd10 icd-10-cm icd-10-pcs pcs dx dxs dx's diag diagnosis "
         "diagnoses code codes coded coding coder bill billed billing bills billable charge charged report "
         "reported reporting modifier modifiers mod mods unit units ncci ptp mue edit edits bundle bundled "
@@ -141,6 +151,10 @@ def negative_before(seg: str, toks: list[str], numeric: bool) -> bool:
     if not toks:
         return False
     last = toks[-1]
+    if last in ("x", "ext", "ext.", "extn"):
+        head = stripped[: len(stripped) - len(last)].rstrip(" \t.,:")
+        if head[-1:].isdigit():
+            return True  # a phone extension: "555-0142 x 20610"
     if _is_neg_word(last) or (len(toks) >= 2 and (toks[-2], last) in NEG_PHRASES):
         return True
     # "Claim no. 20610", "member ID # 99213", "check number 20610"
@@ -170,6 +184,11 @@ def _is_neg_word(w: str) -> bool:
     if w in NEG_WORDS or w in NEG_DOTTED_ONLY:
         return True
     return w.rstrip(".") in NEG_ABBREVIATIONS  # "ext. 20610", "Ste 11042"; "total. 99205" ends a sentence
+
+
+def strong_in(words: frozenset[str]) -> bool:
+    """A sentence that names codes outright (CPT, code, modifier, billed, dx, units...)."""
+    return not STRONG_SENTENCE_WORDS.isdisjoint(words)
 
 
 def strong_before(toks: list[str]) -> bool:

@@ -163,8 +163,10 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
             m = P.TAIL_CONT_RE.match(text, pos)
             if m:
                 tok = m.group(1)
-                if not _is_mod(tok, bare=not tok.isdigit(), numeric_only_cpt=True) or (
-                    tok.isdigit() and _quantity_follows(text, m.end())
+                if (
+                    not _is_mod(tok, bare=not tok.isdigit(), numeric_only_cpt=True)
+                    or (tok.isdigit() and _quantity_follows(text, m.end()))
+                    or P.FORWARD_REF_RE.match(text, m.end())
                 ):
                     m = None
         if m is None:
@@ -192,6 +194,10 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                     ok = True  # "45385 with PT modifier"
                 if ok and rx is P.TAIL_WITH_RE and not tok.isdigit() and tok != tok.upper():
                     ok = False
+                if ok and rx is not P.TAIL_HYPHEN_RE and rx is not P.TAIL_PAREN_RE and (
+                    P.FORWARD_REF_RE.match(text, m.end())
+                ):
+                    ok = False  # "... and mod 59 on 97140": it is the next code's
                 if ok:
                     if rx is P.TAIL_PAREN_RE and m.group(2):
                         extra = [
@@ -523,7 +529,10 @@ class _Extractor:
             return False
         if c.kind == _ALNUM and c.system == "CPT":
             return self.context(c)  # 0042T, 3074F, 0001U: shapes only codes have
-        return c.strong
+        if c.strong:
+            return True
+        # a sentence that names codes outright ("modifier 59 vs XS for 11100 and 11101?")
+        return c.kind == _NUMERIC and C.strong_in(self.sentences.words(c.start))
 
 
 def _link(text: str, a: _Cand, b: _Cand) -> bool:

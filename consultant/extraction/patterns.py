@@ -49,6 +49,8 @@ TAIL_PAREN_RE = re.compile(
     r"[ \t]*\([ \t]*(?:" + MOD_WORD + r"[ \t:#]*)?-?[ \t]*([A-Za-z0-9]{2})"
     r"((?:[ \t]*(?:,|/|&|and)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)[ \t]*\)"
 )
+# a modifier followed by this belongs to the next code: "mod 25 on 99214 and mod 59 on 97140"
+FORWARD_REF_RE = re.compile(r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?[0-9A-Z]", re.I)
 # continuation after a modifier: 99214-25/59, 99214-25, 59; modifiers 25 and 59; 25 & XU
 TAIL_CONT_RE = re.compile(
     r"[ \t]*(?:,|/|&|\+|and|,[ \t]*and)[ \t]*(?:" + MOD_WORD + r"[ \t]*)?-?[ \t]*" + _MOD
@@ -60,7 +62,7 @@ _NUMWORD = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 UNIT_WORD = r"(?:units?|uos|u\.o\.s\.?|u)"
 # J1030 x 2 units, 96372 x3, 97110 ×4, 97110 * 2
 TAIL_UNITS_X_RE = re.compile(
-    r"[ \t]*,?[ \t]*(?:[xX×*]|times)[ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])"
+    r"[ \t]*,?[ \t]*(?:(?:billed|bill|at|@)[ \t]+)?(?:[xX×*]|times)[ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])"
     r"(?:[ \t]*" + UNIT_WORD + r"(?![\w]))?"
     r"|[ \t]+(\d{1,2})[ \t]*[xX×](?![\w])"
 )
