@@ -139,3 +139,12 @@ def test_users_cli(web_env: dict[str, Any], tmp_path: Path) -> None:
     with session_scope() as s:
         stored = [u.password_hash for u in s.query(User).filter(User.email == "carol@clinic.test")]
         assert stored[0].startswith("$argon2id$")
+
+
+def test_metrics_and_healthz(api: TestClient, web_env: dict[str, Any]) -> None:
+    text = api.get("/metrics").text
+    assert 'caseconsultant_cases{state="drafted"} 3.0' in text
+    assert 'caseconsultant_inbound_messages{state="failed"} 1.0' in text
+    assert 'caseconsultant_sends_total{result="sent"} 0.0' in text
+    assert 'caseconsultant_mail_to_draft_seconds{quantile="0.95"}' in text
+    assert api.get("/healthz").json() == {"status": "ok", "database": "ok"}

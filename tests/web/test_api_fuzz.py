@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
+import schemathesis  # a test dependency: missing is an error, never a skip
 from hypothesis import HealthCheck, given, settings
 
 from tests.web.conftest import api_token
-
-schemathesis = pytest.importorskip("schemathesis")
 
 
 def test_openapi_spec_is_published(client: Any) -> None:
