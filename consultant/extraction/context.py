@@ -78,7 +78,8 @@ STRONG_FILLER = frozenset({"is", "was", "of", "as", "for", "code", "codes", "the
 
 POSITIVE_WORDS = frozenset(
     _split(
-        "schedule mpfs pfs fee fees rate rates reimbursement pricing price "
+        "schedule mpfs pfs fee fees rate rates reimbursement pricing price about what which how whether can "
+        "should could may okay ok correct right need needs require requires required "
         "cpt cpts hcpcs hcpc icd icd-10 icd10 icd-10-cm icd-10-pcs pcs dx dxs dx's diag diagnosis "
         "diagnoses code codes coded coding coder bill billed billing bills billable charge charged report "
         "reported reporting modifier modifiers mod mods unit units ncci ptp mue edit edits bundle bundled "

@@ -132,8 +132,32 @@ def _quantity_follows(text: str, pos: int) -> bool:
 
 _TAIL_STOP = frozenset(".?!;\n\r\"'")
 _TAIL_WORDS = frozenset(
-    "with w/ w plus and or mod mods modifier modifiers x times for at billed units unit u uos qty quantity "
-    "a an of".split()
+    [
+        "with",
+        "w/",
+        "w",
+        "plus",
+        "and",
+        "or",
+        "mod",
+        "mods",
+        "modifier",
+        "modifiers",
+        "x",
+        "times",
+        "for",
+        "at",
+        "billed",
+        "units",
+        "unit",
+        "u",
+        "uos",
+        "qty",
+        "quantity",
+        "a",
+        "an",
+        "of",
+    ]
 )
 
 
@@ -194,8 +218,11 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                     ok = True  # "45385 with PT modifier"
                 if ok and rx is P.TAIL_WITH_RE and not tok.isdigit() and tok != tok.upper():
                     ok = False
-                if ok and rx is not P.TAIL_HYPHEN_RE and rx is not P.TAIL_PAREN_RE and (
-                    P.FORWARD_REF_RE.match(text, m.end())
+                if (
+                    ok
+                    and rx is not P.TAIL_HYPHEN_RE
+                    and rx is not P.TAIL_PAREN_RE
+                    and (P.FORWARD_REF_RE.match(text, m.end()))
                 ):
                     ok = False  # "... and mod 59 on 97140": it is the next code's
                 if ok:
@@ -287,11 +314,7 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
         toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
         toks = [t for t in toks if t.lower() not in {"an", "or", "vs"}]
         # bare numbers before a code only with "on"/"to": "25 on 99214"
-        if (
-            bare
-            and any(t.isdigit() for t in toks)
-            and not _BARE_ONTO_RE.search(m.group(0))
-        ):
+        if bare and any(t.isdigit() for t in toks) and not _BARE_ONTO_RE.search(m.group(0)):
             continue
         if all(_is_mod(t, bare=bare, numeric_only_cpt=bare) for t in toks):
             mods = [t.upper() for t in toks]

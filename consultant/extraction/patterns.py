@@ -50,7 +50,9 @@ TAIL_PAREN_RE = re.compile(
     r"((?:[ \t]*(?:,|/|&|and)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)[ \t]*\)"
 )
 # a modifier followed by this belongs to the next code: "mod 25 on 99214 and mod 59 on 97140"
-FORWARD_REF_RE = re.compile(r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?[0-9A-Z]", re.I)
+FORWARD_REF_RE = re.compile(
+    r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?[0-9A-Z]", re.I
+)
 # continuation after a modifier: 99214-25/59, 99214-25, 59; modifiers 25 and 59; 25 & XU
 TAIL_CONT_RE = re.compile(
     r"[ \t]*(?:,|/|&|\+|and|,[ \t]*and)[ \t]*(?:" + MOD_WORD + r"[ \t]*)?-?[ \t]*" + _MOD
