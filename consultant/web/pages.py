@@ -11,7 +11,7 @@ import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
@@ -36,6 +36,7 @@ from consultant.web.render import flash, render, sanitized_html_part
 router = APIRouter(include_in_schema=False)
 
 MAX_TEXT = 200_000
+Id = Annotated[int, Path(ge=1, le=2**53)]
 AGE_CHOICES = [("", "any age"), ("1", "older than 1 h"), ("4", "older than 4 h"), ("24", "older than 1 day")]
 AUDIT_PAGE = 100
 
@@ -239,9 +240,7 @@ def _case_context(request: Request, db: Db, user: User, case_id: int) -> dict[st
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, db: Db, user: PageUser, case_id: int) -> Response:
-    if not 0 < case_id < 2**53:
-        raise HTTPException(404, "no such case")
+def case_page(request: Request, db: Db, user: PageUser, case_id: Id) -> Response:
     return render(request, "case.html", **_case_context(request, db, user, case_id))
 
 
@@ -281,7 +280,7 @@ def save_draft(
     request: Request,
     db: Db,
     user: PageUser,
-    case_id: int,
+    case_id: Id,
     subject: Annotated[str, Form(max_length=1000)] = "",
     body_text: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     base_version: Annotated[str, Form(max_length=12)] = "",
@@ -309,7 +308,7 @@ def approve(
     request: Request,
     db: Db,
     user: PageUser,
-    case_id: int,
+    case_id: Id,
     subject: Annotated[str | None, Form(max_length=1000)] = None,
     body_text: Annotated[str | None, Form(max_length=MAX_TEXT)] = None,
     base_version: Annotated[str, Form(max_length=12)] = "",
@@ -340,7 +339,7 @@ def reject(
     request: Request,
     db: Db,
     user: PageUser,
-    case_id: int,
+    case_id: Id,
     reason: Annotated[str, Form(max_length=2000)] = "",
     base_version: Annotated[str, Form(max_length=12)] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -359,8 +358,8 @@ def assign(
     request: Request,
     db: Db,
     user: PageUser,
-    case_id: int,
-    assignee_id: Annotated[str, Form(max_length=20)] = "",
+    case_id: Id,
+    assignee_id: Annotated[str, Form(max_length=15)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_form_csrf(request, csrf_token)
@@ -376,7 +375,7 @@ def assign(
 
 @router.post("/cases/{case_id}/reopen")
 def reopen(
-    request: Request, db: Db, user: PageUser, case_id: int, csrf_token: Annotated[str, Form()] = ""
+    request: Request, db: Db, user: PageUser, case_id: Id, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_form_csrf(request, csrf_token)
     try:
@@ -410,7 +409,7 @@ def outbox_page(
 
 @router.post("/outbox/{outbound_id}/retry")
 def outbox_retry(
-    request: Request, db: Db, user: PageUser, outbound_id: int, csrf_token: Annotated[str, Form()] = ""
+    request: Request, db: Db, user: PageUser, outbound_id: Id, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_form_csrf(request, csrf_token)
     try:
@@ -430,7 +429,7 @@ def failed_page(request: Request, db: Db, user: PageUser) -> Response:
 
 @router.post("/failed/{inbound_id}/reprocess")
 def failed_reprocess(
-    request: Request, db: Db, user: PageUser, inbound_id: int, csrf_token: Annotated[str, Form()] = ""
+    request: Request, db: Db, user: PageUser, inbound_id: Id, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_form_csrf(request, csrf_token)
     try:
@@ -550,10 +549,10 @@ def users_add(
 
 @router.post("/admin/users/{user_id}/{op}")
 def users_op(
-    request: Request, db: Db, user: AdminUser, user_id: int, op: str, csrf_token: Annotated[str, Form()] = ""
+    request: Request, db: Db, user: AdminUser, user_id: Id, op: str, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    target = db.get(User, user_id) if 0 < user_id < 2**53 else None
+    target = db.get(User, user_id)
     if target is None:
         raise HTTPException(404, "no such user")
     if op == "unlock":

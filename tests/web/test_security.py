@@ -183,3 +183,37 @@ def test_audit_csv_export(client: Any, web_env: dict[str, Any]) -> None:
     assert csv_text.startswith("id,at,actor,action,case_id,detail")
     assert "alice@caseconsultant.test,reject" in csv_text and "login" in csv_text
     assert client.get("/audit.csv").headers["content-type"].startswith("text/csv")
+
+
+def test_odd_ids_and_inputs_are_refused_not_crashing(client: Any) -> None:
+    csrf = login(client, "admin@caseconsultant.test")
+    huge = "9" * 25
+    for path in (
+        f"/cases/{huge}",
+        "/cases/0",
+        "/cases/-1",
+        f"/audit?case_id={huge}",
+        "/queue?state=x&age=abc",
+    ):
+        assert client.get(path).status_code in (200, 404, 422), path
+    for path in (f"/cases/{huge}/approve", f"/cases/{huge}/assign", f"/outbox/{huge}/retry",
+                 f"/failed/{huge}/reprocess", f"/admin/users/{huge}/unlock", "/admin/users/1/explode"):  # fmt: skip
+        assert client.post(path, data={"csrf_token": csrf}).status_code in (303, 404, 409, 422), path
+    r = client.post("/cases/1/assign", data={"csrf_token": csrf, "assignee_id": "9" * 15})
+    assert r.status_code == 409  # no such user: shown on the case page
+    r = client.post(
+        "/login", data={"csrf_token": csrf, "email": "x", "password": "y", "next": "//evil.example"}
+    )
+    assert r.status_code == 401
+
+
+def test_login_next_is_never_an_open_redirect(client: Any) -> None:
+    page = client.get("/login?next=//evil.example/x")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token and "evil" not in page.text
+    form = {"email": "alice@caseconsultant.test", "password": PASSWORD, "csrf_token": token.group(1)}
+    r = client.post("/login", data={**form, "next": "https://evil.example/"})
+    assert r.status_code == 303 and r.headers["location"] == "/queue"
+    # a page asked for before logging in is where the login leads
+    client.cookies.clear()
+    assert client.get("/cases/2").headers["location"] == "/login?next=/cases/2"
