@@ -196,8 +196,9 @@ def test_odd_ids_and_inputs_are_refused_not_crashing(client: Any) -> None:
         "/queue?state=x&age=abc",
     ):
         assert client.get(path).status_code in (200, 404, 422), path
-    for path in (f"/cases/{huge}/approve", f"/cases/{huge}/assign", f"/outbox/{huge}/retry",
-                 f"/failed/{huge}/reprocess", f"/admin/users/{huge}/unlock", "/admin/users/1/explode"):  # fmt: skip
+    posts = [f"/cases/{huge}/approve", f"/cases/{huge}/assign", f"/outbox/{huge}/retry"]
+    posts += [f"/failed/{huge}/reprocess", f"/admin/users/{huge}/unlock", "/admin/users/1/explode"]
+    for path in posts:
         assert client.post(path, data={"csrf_token": csrf}).status_code in (303, 404, 409, 422), path
     r = client.post("/cases/1/assign", data={"csrf_token": csrf, "assignee_id": "9" * 15})
     assert r.status_code == 409  # no such user: shown on the case page
