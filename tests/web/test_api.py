@@ -148,3 +148,38 @@ def test_metrics_and_healthz(api: TestClient, web_env: dict[str, Any]) -> None:
     assert 'caseconsultant_sends_total{result="sent"} 0.0' in text
     assert 'caseconsultant_mail_to_draft_seconds{quantile="0.95"}' in text
     assert api.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_pages_for_every_case_shape(api: TestClient, web_env: dict[str, Any]) -> None:
+    """A case without a draft, an approved one (reopen offered), one with a dead reply; all pages render."""
+    from consultant.db.models import Case
+    from consultant.db.session import session_scope
+    from tests.web.conftest import login
+
+    with session_scope() as s:
+        bare = Case(subject="", requester="x@y.example", state="open")
+        s.add(bare)
+        s.flush()
+        bare_id = bare.id
+    del api.headers["Authorization"]
+    csrf = login(api)
+    page = api.get(f"/cases/{bare_id}")
+    assert page.status_code == 200 and "No draft yet" in page.text
+    assert api.get(f"/api/v1/cases/{bare_id}").json()["draft"] is None
+    cid = web_env["ids"]["knee"]
+    r = api.post(f"/cases/{cid}/approve", data={"csrf_token": csrf, "base_version": "1"})
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{web_env['ids']['header']}"
+    page = api.get(f"/cases/{cid}")
+    assert 'id="reopen"' in page.text and 'id="approve"' not in page.text and "queued" in page.text
+    r = api.post(f"/cases/{cid}/reopen", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    assert 'id="approve"' in api.get(f"/cases/{cid}").text
+    for path in (
+        "/outbox",
+        "/outbox?state=queued",
+        "/failed",
+        "/audit",
+        "/audit?action=approve",
+        "/queue?state=",
+    ):
+        assert api.get(path).status_code == 200, path
