@@ -40,6 +40,18 @@ def sender_key(secret: str | bytes, sender: str) -> str:
     return hmac.new(key, sender.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
+def sender_for_key(session: Session, secret: str | bytes, key: str) -> str | None:
+    """The address (or `@domain`) behind a `sender_key`, for showing the active filter."""
+    requesters = list(session.scalars(select(Case.requester).distinct()))
+    for r in requesters:
+        if sender_key(secret, r) == key:
+            return r
+    for d in {r.rpartition("@")[2].lower() for r in requesters}:
+        if sender_key(secret, "@" + d) == key:
+            return "@" + d
+    return None
+
+
 @dataclass
 class QueueFilter:
     state: str | None = CASE_DRAFTED  # None: every state

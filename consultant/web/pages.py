@@ -146,7 +146,7 @@ def queue_page(
     users = user_service.list_users(db)
     sender_label = None
     if flt.sender_key:
-        sender_label = request.session.get("sender_labels", {}).get(flt.sender_key, "one sender")
+        sender_label = rq.sender_for_key(db, request.app.state.secret, flt.sender_key) or "unknown sender"
     return render(
         request,
         "queue.html",
@@ -179,9 +179,6 @@ def queue_sender_filter(
     params: dict[str, str] = {"state": state} if state in CASE_STATES or state == "" else {}
     if sender:
         key = rq.sender_key(request.app.state.secret, sender)
-        labels = dict(request.session.get("sender_labels", {}))
-        labels[key] = sender
-        request.session["sender_labels"] = dict(list(labels.items())[-10:])  # shown as the chip's label
         params["sender_key"] = key
     return _redirect("/queue?" + urlencode(params))
 

@@ -163,6 +163,11 @@ def test_sender_filter_keeps_addresses_out_of_urls(client: Any, web_env: dict[st
     assert "dana" not in location.lower() and "clinic" not in location.lower() and "@" not in location
     page = client.get(location)
     assert "E/M with knee injection" in page.text and "Header code for TKA" not in page.text
+    assert "Sender: dana.biller@clinic.example" in page.text
+    import base64
+
+    payload = str(client.cookies.get("cc_session", "")).split(".")[0]
+    assert b"dana" not in base64.b64decode(payload + "=" * (-len(payload) % 4)).lower()  # nor in the cookie
     key = re.search(r"sender_key=([0-9a-f]+)", location)
     assert key
     items = client.get(f"/api/v1/cases?sender_key={key.group(1)}").json()["items"]
