@@ -173,6 +173,14 @@ class AuditOut(BaseModel):
     detail: dict[str, Any] | None
 
 
+class SenderIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=320, description="An address, or @domain for a whole domain")
+
+
+class SenderKeyOut(BaseModel):
+    sender_key: str
+
+
 class Me(BaseModel):
     id: int
     email: str
@@ -238,6 +246,12 @@ def _action_out(db: Db, case_id: int, user: User, outbound_id: int | None = None
 @router.get("/me", response_model=Me, responses=ERRORS)
 def me(user: ApiUser) -> Me:
     return Me(id=user.id, email=user.email, role=user.role)
+
+
+@router.post("/sender-key", response_model=SenderKeyOut, responses=ERRORS)
+def make_sender_key(request: Request, user: ApiUser, body: SenderIn) -> SenderKeyOut:
+    """The opaque key to filter `GET /cases` by a sender, so no address goes into a URL."""
+    return SenderKeyOut(sender_key=rq.sender_key(request.app.state.secret, body.sender))
 
 
 @router.get("/cases", response_model=CaseList, responses=ERRORS)

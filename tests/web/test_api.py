@@ -33,6 +33,8 @@ def test_list_filters_and_counts(api: TestClient, web_env: dict[str, Any]) -> No
     assert api.get("/api/v1/cases?assignee=me").json()["items"] == []
     assert api.get("/api/v1/cases?state=closed").json()["items"] == []
     assert api.get("/api/v1/cases?sender_key=" + knee["sender_key"]).json()["total"] == 1
+    key = api.post("/api/v1/sender-key", json={"sender": "@ORTHO.example"}).json()["sender_key"]
+    assert [c["id"] for c in api.get(f"/api/v1/cases?sender_key={key}").json()["items"]] == [ids["header"]]
     assert api.get("/api/v1/cases?state=bogus").status_code == 422
     assert api.get("/api/v1/cases/999999").status_code == 404
 
