@@ -609,6 +609,10 @@ mail_location = maildir:~/Maildir
 first_valid_uid = 1
 # a waiting login is not delayed after a wrong password (tests try wrong passwords)
 auth_failure_delay = 0
+# tests open many connections as alice (pollers, clients left open by earlier tests): default is 10
+protocol imap {{
+  mail_max_userip_connections = 500
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/users
