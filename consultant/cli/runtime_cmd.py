@@ -64,9 +64,16 @@ def sweep(
     from consultant.services.sweeper import sweep as do_sweep
 
     while True:
-        with session_scope() as session:
-            result = do_sweep(session, get_settings())
-        if as_json:
+        try:
+            with session_scope() as session:
+                result = do_sweep(session, get_settings())
+        except Exception as exc:
+            if not loop:
+                raise
+            # broker or database away for a moment: the loop must outlive it (that is its job)
+            typer.echo(f"sweep failed ({type(exc).__name__}: {str(exc)[:200]}); retrying", err=True)
+            result = None
+        if as_json and result is not None:
             print_json(result)
         if not loop:
             return

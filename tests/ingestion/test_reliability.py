@@ -4,8 +4,10 @@ PostgreSQL, with the sweeper running. Workers SIGKILLed, Redis restarted: no mai
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -90,17 +92,24 @@ def append_all(
 
 
 @pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Callable[..., ManagedProcess]]:
+def procs(request: pytest.FixtureRequest) -> Iterator[Callable[..., ManagedProcess]]:
+    """Subprocesses of the test (worker, poller, sweeper); their logs are kept in
+    $TMPDIR/cc-ingestion-logs/<test>/ and their tails printed when the test fails."""
+    logs = Path(tempfile.gettempdir()) / "cc-ingestion-logs" / request.node.name
+    shutil.rmtree(logs, ignore_errors=True)
     started: list[ManagedProcess] = []
 
     def start(name: str, argv: list[str], env: dict[str, str]) -> ManagedProcess:
-        p = ManagedProcess(argv, tmp_path / f"{name}.log", env=env).start()
+        p = ManagedProcess(argv, logs / f"{name}.log", env=env).start()
         started.append(p)
         return p
 
     yield start
     for p in reversed(started):
         p.terminate(timeout=10)
+    if getattr(request.node, "rep_call", None) is None or request.node.rep_call.failed:
+        for p in started:
+            print(f"--- {p.log} (tail)\n{p.log_text()[-2000:]}")
 
 
 def assert_one_case_per_mail(sessions: sessionmaker[Session], n: int) -> None:
