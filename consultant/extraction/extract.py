@@ -666,7 +666,23 @@ def extract(
     return Extraction(codes=codes, question=text, date_of_service=dos.isoformat() if dos else None)
 
 
-_LATE_WORDS = ("with", "w/", "add", "append", "need", "use", "plus", "get", "take", "require")
+_LATE_WORDS = (
+    "with",
+    "w/",
+    "add",
+    "append",
+    "need",
+    "use",
+    "plus",
+    "get",
+    "take",
+    "require",
+    "carr",
+    "ha",
+    "be",
+    "or",
+    "and",
+)
 
 
 def _late_modifiers(text: str, cands: list[_Cand]) -> None:
@@ -680,40 +696,113 @@ def _late_modifiers(text: str, cands: list[_Cand]) -> None:
         if not any(w in low for w in _LATE_WORDS):
             continue
         m = P.LATE_MOD_RE.match(window)
-        if not m or not (m.group("art") or m.group("kw") or m.group("kw2")):
+        if not m:
             continue
-        tok = m.group("mod")
-        if not _is_mod(tok, bare=not (m.group("kw") or m.group("kw2")), numeric_only_cpt=True):
+        toks = [
+            m.group("mod"),
+            *(t for t in P.MODLIST_SPLIT_RE.findall(m.group("more") or "") if t.lower() not in ("or", "an")),
+        ]
+        keyword = bool(m.group("kw") or m.group("kw2"))
+        verb = m.group("verb").lower()
+        if verb in ("or", "and") and not keyword:
+            # "or GT", "and 59": only a modifier that cannot be a word or a number of something
+            if not all(t == t.upper() and not t.isdigit() and t in BARE_ALPHA_MODIFIERS for t in toks):
+                continue
+        elif not (m.group("art") or keyword) and (
+            # "should 45380 carry XS or 59?", "or should it be GT?": no article, no "modifier"
+            verb in ("with", "w/", "plus")
+            or not all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks)
+        ):
             continue
-        if tok.isdigit() and _quantity_follows(window, m.end("mod")):
+        if not all(_is_mod(t, bare=not keyword, numeric_only_cpt=True) for t in toks):
             continue
-        if tok.upper() not in c.modifiers:
-            c.modifiers.append(tok.upper())
+        if any(t.isdigit() for t in toks) and _quantity_follows(window, m.end()):
+            continue
+        for t in toks:
+            if t.upper() not in c.modifiers:
+                c.modifiers.append(t.upper())
+
+
+_CELL_RE = re.compile(r"[^\s|]+(?: [^\s|]+)*")
+_UNITS_HEADER = frozenset({"units", "unit", "qty", "quantity", "uos", "units of service", "days/units"})
+
+
+def _columns(line: str) -> list[tuple[int, str]]:
+    """Cells of a plain-text table line: text separated by two or more spaces, tabs or pipes."""
+    return [(m.start(), m.group()) for m in _CELL_RE.finditer(line)]
 
 
 def _table_units(text: str, cands: list[_Cand]) -> None:
-    """Units in a table column ("CPT  Mod  Units" / "99214  25  1")."""
+    """Modifier and units columns of a table ("CPT  Mod  Units" over "99214  25  1")."""
     if not P.TABLE_HEADER_RE.search(text):
         return
-    headers = [m.end() for m in P.TABLE_HEADER_RE.finditer(text)]
-    for c in cands:
-        if c.units is not None or c.system not in ("CPT", "HCPCS"):
+    for hm in P.TABLE_HEADER_RE.finditer(text):
+        header = _columns(hm.group())
+        names = [name.strip().lower() for _, name in header]
+        units_col = next((i for i, n in enumerate(names) if n in _UNITS_HEADER), None)
+        mod_cols = {i for i, n in enumerate(names) if n.startswith("mod")}
+        if units_col is None:
             continue
-        if not any(0 < c.start - h < 1500 for h in headers):
-            continue
-        m = P.TABLE_UNITS_TAIL_RE.match(text, c.tail_end)
-        if m:
-            c.units = _to_int(m.group(1))
-            c.tail_end = m.end()
+        pos = hm.end() + 1
+        for _ in range(50):
+            if pos >= len(text):
+                break
+            nl = text.find("\n", pos)
+            end = len(text) if nl < 0 else nl
+            line = text[pos:end]
+            if not line.strip():
+                break
+            row = _columns(line)
+            for c in cands:
+                if not (pos <= c.start < end) or c.system not in ("CPT", "HCPCS"):
+                    continue
+                _apply_row(c, pos, row, header, units_col, mod_cols)
+            pos = end + 1
 
 
-_ORPHAN_MOD_RE = re.compile(
-    r"(?<![\w])(?:"
-    + P.MOD_WORD
-    + r"[ \t:#-]*-?[ \t]*([A-Za-z0-9]{2})(?![\w])|-?([A-Za-z0-9]{2})[ \t]+"
-    + P.MOD_WORD
-    + r"(?![\w]))",
-    re.IGNORECASE,
+def _apply_row(
+    c: _Cand,
+    line_start: int,
+    row: list[tuple[int, str]],
+    header: list[tuple[int, str]],
+    units_col: int,
+    mod_cols: set[int],
+) -> None:
+    code_cell = next((i for i, (off, _) in enumerate(row) if line_start + off == c.start), None)
+    if code_cell is None:
+        return
+    if len(row) == len(header):
+        mapping = {i: i for i in range(len(row))}
+    else:  # empty cells: each cell goes to the header column that starts nearest to it
+        mapping = {
+            i: min(range(len(header)), key=lambda h: abs(header[h][0] - off))
+            for i, (off, _) in enumerate(row)
+        }
+    mods: list[str] = []
+    units: int | None = None
+    for i, (_, cell) in enumerate(row):
+        if i == code_cell:
+            continue
+        col = mapping[i]
+        if col == units_col:
+            units = _to_int(cell.strip())
+        elif col in mod_cols:
+            for t in re.split(r"[\s,/-]+", cell):
+                if t and _is_mod(t, bare=False):
+                    mods.append(t.upper())
+    if units is not None:
+        c.units = units
+    if mod_cols:
+        c.modifiers = mods  # the table's modifier column says which (a units cell is not a modifier)
+    elif units is not None:
+        c.modifiers = [m for m in c.modifiers if m != str(units)]
+
+
+_ORPHAN_KW_FIRST_RE = re.compile(
+    r"(?<![\w])" + P.MOD_WORD + r"[ \t:#-]*-?[ \t]*([A-Za-z0-9]{2})(?![\w])", re.IGNORECASE
+)
+_ORPHAN_KW_AFTER_RE = re.compile(
+    r"(?<![\w])-?([A-Za-z0-9]{2})[ \t]+" + P.MOD_WORD + r"(?![\w])", re.IGNORECASE
 )
 _EM_RANGE = (99202, 99499)
 
@@ -722,19 +811,36 @@ def _is_em(code: str) -> bool:
     return code.isdigit() and _EM_RANGE[0] <= int(code) <= _EM_RANGE[1]
 
 
-def _orphan_mentions(text: str) -> list[re.Match[str]]:
-    """ "modifier 25" / "25 modifier" mentions, found around each "mod" (no full-text regex pass)."""
+def _orphan_mentions(text: str) -> list[tuple[int, list[str]]]:
+    """ "modifier 25", "25 modifier", "modifiers 76 or 77": (position, modifiers) around each "mod"
+    (no full-text regex pass)."""
     low = text.lower()
-    out: list[re.Match[str]] = []
+    out: list[tuple[int, list[str]]] = []
     seen: set[int] = set()
     i = low.find("mod")
     while i >= 0:
-        m = _ORPHAN_MOD_RE.search(text, max(0, i - 6), min(len(text), i + 24))
-        if m and m.start() not in seen:
-            seen.add(m.start())
-            out.append(m)
+        lo, hi = max(0, i - 6), min(len(text), i + 24)
+        found = [(m, True) for m in _ORPHAN_KW_FIRST_RE.finditer(text, lo, hi)]
+        found += [(m, False) for m in _ORPHAN_KW_AFTER_RE.finditer(text, lo, hi)]
+        for m, kw_first in found:
+            if m.start(1) in seen:
+                continue
+            seen.add(m.start(1))
+            toks = [m.group(1)]
+            if kw_first:
+                more = _ORPHAN_MORE_RE.match(text, m.end())
+                if more:
+                    toks += [
+                        t for t in P.MODLIST_SPLIT_RE.findall(more.group()) if t.lower() not in ("or", "an")
+                    ]
+            out.append((m.start(), toks))
         i = low.find("mod", i + 3)
     return out
+
+
+_ORPHAN_MORE_RE = re.compile(
+    r"(?:[ \t]*(?:,|/|&|and|or|,[ \t]*or|,[ \t]*and)[ \t]*-?[ \t]*[A-Za-z0-9]{2}(?![\w]))+", re.IGNORECASE
+)
 
 
 def _assign_orphan_modifiers(
@@ -747,16 +853,16 @@ def _assign_orphan_modifiers(
         return
     em = [cm for cm in proc if _is_em(cm.code)]
     other = [cm for cm in proc if not _is_em(cm.code)]
-    for m in _orphan_mentions(text):
-        tok = (m.group(1) or m.group(2) or "").upper()
-        if tok not in ALL_MODIFIERS:
-            continue
-        s = m.start()
-        if any(c.start - 60 <= s <= c.tail_end + 2 and tok in c.modifiers for c in cands if c.accepted):
-            continue  # already read with its code
-        target = em if tok in EM_MODIFIERS else other
-        if len(target) == 1 and tok not in target[0].modifiers:
-            target[0].modifiers.append(tok)
+    for s, toks in _orphan_mentions(text):
+        for raw in toks:
+            tok = raw.upper()
+            if tok not in ALL_MODIFIERS or (raw != tok and not raw.isdigit()):
+                continue
+            if any(c.start - 60 <= s <= c.tail_end + 2 and tok in c.modifiers for c in cands if c.accepted):
+                continue  # already read with its code
+            target = em if tok in EM_MODIFIERS else other
+            if len(target) == 1 and tok not in target[0].modifiers:
+                target[0].modifiers.append(tok)
 
 
 def _fill_status(codes: list[CodeMention], store: CodeStore, on: dt.date | None) -> None:

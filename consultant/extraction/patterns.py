@@ -51,7 +51,7 @@ TAIL_PAREN_RE = re.compile(
 )
 # a modifier followed by this belongs to the next code: "mod 25 on 99214 and mod 59 on 97140"
 FORWARD_REF_RE = re.compile(
-    r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?[0-9A-Z]", re.I
+    r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?(?-i:\d|[A-Z]\d)", re.IGNORECASE
 )
 # continuation after a modifier: 99214-25/59, 99214-25, 59; modifiers 25 and 59; 25 & XU
 TAIL_CONT_RE = re.compile(
@@ -283,7 +283,7 @@ LIST_SEPARATOR_RE = re.compile(
     r"along with|as well as|together with|w/|&amp;)*$",
     re.IGNORECASE,
 )
-RANGE_SEPARATOR_RE = re.compile(r"^[ \t]*(?:[-–—]|through|thru|to)[ \t]*$", re.IGNORECASE)
+RANGE_SEPARATOR_RE = re.compile(r"^[ \t]*(?:[-–—]|through|thru)[ \t]*$", re.IGNORECASE)
 
 # Date of service
 _MONTHS = (
@@ -301,9 +301,12 @@ DOS_RE = re.compile(
 
 # a modifier named later in the clause: "99213 go with a 25", "20610 - do I add modifier 59?"
 LATE_MOD_RE = re.compile(
-    r"^[^.?!\n]{0,30}?(?<![\w])(?:with|w/|add|adding|append|appending|need|needs|use|using|plus|get|gets|"
-    r"take|takes|require|requires)[ \t]+(?:(?P<art>a|an|the)[ \t]+)?(?:(?P<kw>" + MOD_WORD + r")[ \t:#]*)?"
-    r"-?(?P<mod>[A-Za-z0-9]{2})(?![\w])(?P<kw2>[ \t]+" + MOD_WORD + r"(?![\w]))?",
+    r"^[^.?!\n]{0,40}?(?<![\w])(?P<verb>with|w/|add|adding|append|appending|need|needs|use|using|plus|get|gets|"
+    r"take|takes|require|requires|carry|carries|have|has|be|or|and)[ \t]+(?:(?P<art>a|an|the)[ \t]+)?"
+    r"(?:(?P<kw>" + MOD_WORD + r")[ \t:#]*)?"
+    r"-?(?P<mod>[A-Za-z0-9]{2})(?![\w])"
+    r"(?P<more>(?:[ \t]*(?:,|/|&|and|or|,[ \t]*or|,[ \t]*and)[ \t]*-?[ \t]*[A-Za-z0-9]{2}(?![\w]))*)"
+    r"(?P<kw2>[ \t]+" + MOD_WORD + r"(?![\w]))?",
     re.IGNORECASE,
 )
 # a table whose header names a units column: "CPT   Mod   Units"
