@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     imap_sent_folder: str | None = None  # APPEND a copy of every reply here
     imap_idle_seconds: int = 29 * 60 - 60  # re-IDLE before the 29-minute server limit
     imap_poll_seconds: int = 30
+    imap_idle: bool = True  # False: poll every imap_poll_seconds even when the server offers IDLE
     imap_timeout_seconds: float = 60.0
     oauth2_token_command: str | None = None  # prints an access token (XOAUTH2); IMAP and SMTP
 

@@ -6,15 +6,20 @@ use their own, shorter timeouts (see ``imap_poller``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from consultant.settings import Settings
+
+if TYPE_CHECKING:
+    from consultant.adapters.oauth2 import TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +94,17 @@ def connect(cfg: ImapConfig) -> IMAPClient:
     return client
 
 
-def _oauth2_login(client: IMAPClient, cfg: ImapConfig) -> None:
+@functools.lru_cache(maxsize=8)
+def token_source(command: str) -> TokenSource:
+    """One cached token per command for the process: reconnects reuse it until it expires."""
     from consultant.adapters.oauth2 import TokenSource
 
+    return TokenSource(command)
+
+
+def _oauth2_login(client: IMAPClient, cfg: ImapConfig) -> None:
     assert cfg.oauth2_token_command
-    source = TokenSource(cfg.oauth2_token_command)
+    source = token_source(cfg.oauth2_token_command)
     try:
         client.oauth2_login(cfg.user, source.token())
     except LoginError:

@@ -126,7 +126,7 @@ class FolderPoller:
         self.session_factory = session_factory or default_factory()
         self._dispatcher = dispatcher
         self.connect_fn = connect_fn
-        self.use_idle = getattr(settings, "imap_idle", True) if use_idle is None else use_idle
+        self.use_idle = settings.imap_idle if use_idle is None else use_idle
         self.idle_seconds = float(idle_seconds if idle_seconds is not None else settings.imap_idle_seconds)
         self.poll_seconds = float(poll_seconds if poll_seconds is not None else settings.imap_poll_seconds)
         self.check_interval = check_interval

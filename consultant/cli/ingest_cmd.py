@@ -215,6 +215,8 @@ def poll(
             results = poller.run_once()
         except CONNECTION_ERRORS as exc:
             fail(f"IMAP: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # database down, token command failing...: a clear line, no traceback
+            fail(f"{type(exc).__name__}: {str(exc)[:300]}")
         rows = [{"folder": r.folder, "fetched": r.fetched, "stored": r.stored, "duplicates": r.duplicates,
                  "moved": r.moved, "resynced": r.resynced} for r in results]  # fmt: skip
         if as_json:

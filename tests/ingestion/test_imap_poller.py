@@ -227,8 +227,8 @@ def test_idle_wakes_up_on_new_mail(dovecot: Any, sessions: Any, running: Any) ->
 
 
 def test_polling_fallback_without_idle(dovecot: Any, sessions: Any, running: Any) -> None:
-    poller = FolderPoller(imap_settings(dovecot), "INBOX", session_factory=sessions,
-                          dispatcher=RecordingDispatcher(), use_idle=False, poll_seconds=0.5,
+    settings = imap_settings(dovecot, imap_idle=False, imap_poll_seconds=1)  # as CC_IMAP_IDLE=false
+    poller = FolderPoller(settings, "INBOX", session_factory=sessions, dispatcher=RecordingDispatcher(),
                           check_interval=0.2)  # fmt: skip
     running(poller)
     wait_until(lambda: poller.cycles >= 1, what="first cycle")
