@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from consultant.checks.model import CheckContext, Source
-from consultant.codes.model import CodeInfo, ReleaseRef
+from consultant.codes.model import CodeInfo, MueLimit, ReleaseRef
 from consultant.extraction.model import CodeMention
 
 PROCEDURE_SYSTEMS = frozenset({"CPT", "HCPCS"})
@@ -41,6 +41,17 @@ def info_for(ctx: CheckContext, mention: CodeMention) -> CodeInfo:
         info = ctx.store.lookup(mention.code, on=ctx.date_of_service, system=mention.system)
         cache[key] = info
     return info
+
+
+def mue_limits(ctx: CheckContext, codes: list[str]) -> dict[str, MueLimit]:
+    """The MUE limits of `codes` for the context's date and setting, asked once per context."""
+    cache: dict[str, MueLimit | None] = ctx.extra.setdefault("mue", {})
+    missing = [c for c in codes if c not in cache]
+    if missing:
+        found = ctx.store.mue(missing, on=ctx.date_of_service, setting=ctx.setting)
+        for c in missing:
+            cache[c] = found.get(c)
+    return {c: lim for c in codes if (lim := cache.get(c)) is not None}
 
 
 def procedures(ctx: CheckContext) -> list[CodeMention]:

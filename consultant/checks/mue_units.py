@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consultant.checks.base import procedures, source_of
+from consultant.checks.base import mue_limits, procedures, source_of
 from consultant.checks.model import CheckContext, Finding, Severity
 
 MAI_MEANING = {
@@ -31,7 +31,7 @@ class MueUnits:
         procs = [m for m in procedures(ctx) if m.units is not None]
         if not procs:
             return []
-        limits = ctx.store.mue([m.code for m in procs], on=ctx.date_of_service, setting=ctx.setting)
+        limits = mue_limits(ctx, [m.code for m in procs])
         out: list[Finding] = []
         for m in procs:
             lim = limits.get(m.code)

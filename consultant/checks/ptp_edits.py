@@ -6,6 +6,8 @@ from consultant.checks.base import (
     EM_ONLY_MODIFIERS,
     PTP_BYPASS_MODIFIERS,
     X_MODIFIERS,
+    global_days,
+    info_for,
     is_em,
     procedures,
     source_of,
@@ -33,12 +35,14 @@ def bypass_modifiers(m: CodeMention | None) -> tuple[list[str], list[str]]:
     return good, bad
 
 
-def _suggestion(column2: str) -> str:
+def _suggestion(column2: str, column1_global: str | None) -> str:
     if is_em(column2):
-        return (
-            f"modifier 25 on {column2} (a significant, separately identifiable E/M service), or 57 "
-            "(decision for major surgery)"
-        )
+        if column1_global == "090":
+            return (
+                f"modifier 57 on {column2} when the visit was the decision for this major surgery, or 25 "
+                "when it was a significant, separately identifiable E/M service"
+            )
+        return f"modifier 25 on {column2} (a significant, separately identifiable E/M service)"
     return (
         f"an NCCI-associated modifier on {column2}: 59 or the more specific XE/XS/XP/XU for a distinct "
         "procedural service, or an anatomic modifier (LT/RT, F1-F9, T1-T9...) for a different site"
@@ -123,12 +127,13 @@ class PtpEdits:
                 "documents a separate, distinct service." + misplaced,
                 src,
             )
+        advice = _suggestion(c2, global_days(info_for(ctx, m1)))
         return Finding(
             self.name,
             "error",
             codes,
             head + f" With no NCCI-associated modifier, {c2} is not payable with {c1} unless a modifier "
-            f"applies: when the documentation supports it, use {_suggestion(c2)}." + misplaced,
+            f"applies: when the documentation supports it, use {advice}." + misplaced,
             src,
         )
 

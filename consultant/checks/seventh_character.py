@@ -23,6 +23,20 @@ def seventh_characters(notes: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def describe_characters(chars: list[tuple[str, str]]) -> str:
+    """'A, D, S (A initial encounter; D subsequent encounter; S sequela)': every character, and the
+    meaning of the usual ones (A, D, S) or of the first three."""
+    letters = [c for c, _ in chars]
+    meanings = {c: m for c, m in chars if m}
+    usual: list[str] = [c for c in ("A", "D", "S") if c in meanings] or [
+        c for c, _ in chars[:3] if c in meanings
+    ]
+    text = ", ".join(letters)
+    if usual:
+        text += " (" + "; ".join(f"{c} {meanings[c]}" for c in usual) + ")"
+    return text
+
+
 def _plain(code: str) -> str:
     return code.replace(".", "")
 
@@ -48,7 +62,7 @@ class SeventhCharacter:
             if not chars:
                 continue
             letters = [c for c, _ in chars]
-            shown = cap_list([f"{c} ({meaning})" if meaning else c for c, meaning in chars], MAX_SHOWN)
+            shown = describe_characters(chars)
             plain = _plain(info.code)
             if info.status == "invalid":
                 finding = self._invalid(ctx, info, plain, letters, shown)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from consultant.checks.base import PROCEDURE_SYSTEMS, info_for, source_of
+from consultant.checks.base import PROCEDURE_SYSTEMS, info_for, mue_limits, source_of
 from consultant.checks.model import CheckContext, Finding
 from consultant.checks.registry import run_checks
 from consultant.codes.model import CodeInfo, CodeStore, Setting
@@ -84,7 +84,7 @@ def check_codes(
         infos[m.code] = info
     procs = [m.code for m in codes if m.system in PROCEDURE_SYSTEMS]
     if procs:
-        for code, lim in store.mue(procs, on=date_of_service, setting=setting).items():
+        for code, lim in mue_limits(ctx, procs).items():
             info = infos[code]
             src = source_of(lim.release)
             extra = {"mue": str(lim.value), "mue_mai": str(lim.adjudication_indicator)}

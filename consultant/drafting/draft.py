@@ -191,7 +191,7 @@ def _code_view(m: CodeMention, info: CodeInfo | None) -> dict[str, Any]:
     if info.status == "not_yet_effective" and info.effective_date:
         status += f" (from {info.effective_date.isoformat()})"
     if info.system == "ICD10CM" and info.status != "invalid" and info.billable is not None:
-        status += ", billable" if info.billable else ", not billable (header code)"
+        status += ", billable" if info.billable else ", not billable (a more specific code is required)"
     view["status"] = status
     view["indicators"] = _indicators(info)
     for key, title in NOTE_KEYS:

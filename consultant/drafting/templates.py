@@ -21,7 +21,27 @@ def environment(templates_dir: str | None = None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["wrap"] = wrap
     return env
+
+
+def wrap(text: str, width: int = 72, indent: int = 0) -> str:
+    """Greedy word wrap: each line holds at most `width` characters of text; lines after the first
+    are prefixed by `indent` spaces (the template places the first line). Existing line breaks are
+    kept; a word longer than the width (a URL, a file name) stays whole."""
+    out: list[str] = []
+    for para in str(text).split("\n"):
+        line = ""
+        for word in para.split():
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line += " " + word
+            else:
+                out.append(line)
+                line = word
+        out.append(line)
+    return ("\n" + " " * indent).join(out)
 
 
 def render(template_name: str, **context: object) -> str:

@@ -60,3 +60,8 @@ def test_placeholder_x_missing_in_written_code(run):
 
 def test_complete_code_passes(run):
     assert run("S72.001A", "T81.40XA", check=seventh_character.check) == []
+
+
+def test_seventh_characters_are_listed_compactly(run):
+    [f] = run("S72.001", check=seventh_character.check)
+    assert "A, B, C, D" in f.message and "S sequela" in f.message

@@ -85,3 +85,9 @@ def test_bypass_modifier_list_is_the_ncci_list():
     ]:
         assert mod in PTP_BYPASS_MODIFIERS
     assert "76" not in PTP_BYPASS_MODIFIERS and "50" not in PTP_BYPASS_MODIFIERS
+
+
+def test_em_with_major_surgery_suggests_57(run):
+    [f] = run("47381", "99213", check=ptp_edits.check)
+    assert f.codes == ("47381", "99213") and f.severity == "error"
+    assert "modifier 57 on 99213" in f.message
