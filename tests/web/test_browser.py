@@ -228,3 +228,49 @@ def test_screenshots_of_queue_and_case(
     page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
     assert (SCREENSHOTS / "queue.png").stat().st_size > 10_000
     ctx.close()
+
+
+def test_cross_site_form_post_is_refused(
+    chromium_browser: Any, live_server: LiveServer, web_env: dict[str, Any], tmp_path: Path
+) -> None:
+    """A page on another port of the same host (same site: the Lax cookie IS sent) posts an approval
+    form at the app: refused for want of the CSRF token; the case stays as it was."""
+    import functools
+    import http.server
+    import threading
+
+    from consultant.db.models import Case
+    from tests.servers import HOST, free_port
+
+    case_id = web_env["ids"]["knee"]
+    (tmp_path / "evil.html").write_text(
+        f'<form id="f" method="post" action="{live_server.url}/cases/{case_id}/approve">'
+        '<input name="base_version" value="1"><button id="go">go</button></form>'
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    port = free_port()
+    evil = http.server.ThreadingHTTPServer((HOST, port), handler)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        ctx, page = _login(chromium_browser, live_server)
+        page.goto(f"http://{HOST}:{port}/evil.html")
+        with page.expect_response(lambda r: r.url.endswith(f"/cases/{case_id}/approve")) as resp:
+            page.click("#go")
+        assert resp.value.status == 403
+        with _db_session() as s:
+            assert s.get(Case, case_id).state == "drafted"
+        # the API from the other origin: sent without the CSRF header (a no-cors request cannot carry
+        # one), refused; and Cross-Origin-Resource-Policy keeps the answer from that page too
+        page.goto(f"http://{HOST}:{port}/evil.html")
+        outcome = page.evaluate(
+            "(u) => fetch(u, {method: 'POST', credentials: 'include', mode: 'no-cors',"
+            " headers: {'Content-Type': 'text/plain'}, body: '{\"base_version\": 1}'})"
+            ".then((r) => 'status ' + r.status, () => 'blocked')",
+            f"{live_server.url}/api/v1/cases/{case_id}/approve",
+        )
+        assert outcome in ("blocked", "status 0")
+        with _db_session() as s:
+            assert s.get(Case, case_id).state == "drafted"
+        ctx.close()
+    finally:
+        evil.shutdown()
