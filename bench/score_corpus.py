@@ -4,7 +4,8 @@
 
 Codes are confirmed against an in-memory store of the real public code lists
 (tests/extraction/memstore.py: PFS CPT numbers, HCPCS 2025 Oct, ICD-10-CM FY2026, ICD-10-PCS),
-or against the SQL code store with --sql (the configured database, loaded by `codes load`).
+or against the SQL code store with --sql (the configured database, loaded by `codes load`) or
+--sql=URL (e.g. the test suite's full store, sqlite:///.pytest_cache/d/codes-store/full-*.sqlite3).
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ def score_corpus(corpus: Path, store: object) -> Score:
 def main(argv: list[str]) -> int:
     args = [a for a in argv if not a.startswith("--")]
     corpus = Path(args[0]) if args else ROOT / "tests" / "corpus" / "consults"
-    if "--sql" in argv:
+    sql = next((a for a in argv if a.startswith("--sql")), None)
+    if sql:
         from consultant.codes.store import open_store
-        from consultant.db.session import get_engine
+        from consultant.db.session import get_engine, make_engine
 
-        store: object = open_store(get_engine())
+        url = sql.partition("=")[2]
+        store: object = open_store(make_engine(url) if url else get_engine())
     else:
         from tests.extraction.memstore import memory_store
 
