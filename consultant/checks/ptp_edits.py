@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consultant.checks.base import (
+    ANATOMIC_MODIFIERS,
     EM_ONLY_MODIFIERS,
     PTP_BYPASS_MODIFIERS,
     X_MODIFIERS,
@@ -75,10 +76,16 @@ class PtpEdits:
         setting = "hospital outpatient" if ctx.setting == "hospital" else ctx.setting
         head = (
             f"NCCI PTP edit ({setting}): {c1} is column 1 and {c2} column 2, modifier indicator "
-            f"{e.modifier_indicator}; rationale: {e.rationale or 'not given'}."
+            f"{e.modifier_indicator}; rationale: {e.rationale or 'not given'}. It applies when both are "
+            "reported for the same patient by the same provider on the same date of service."
         )
         good2, bad2 = bypass_modifiers(m2)
         good1, bad1 = bypass_modifiers(m1)
+        # the same anatomic modifier on both codes means the same site: it shows nothing distinct
+        same_site = set(good1) & set(good2) & ANATOMIC_MODIFIERS
+        if same_site:
+            good1 = [x for x in good1 if x not in same_site]
+            good2 = [x for x in good2 if x not in same_site]
         misplaced = ""
         if bad1 or bad2:
             pairs = [f"{mod} on {m1.code}" for mod in bad1] + [f"{mod} on {m2.code}" for mod in bad2]

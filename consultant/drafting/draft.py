@@ -6,6 +6,7 @@ for the templates and says nothing a finding or the store does not support.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -133,9 +134,15 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_FORWARD_LINE = re.compile(
+    r"^\s*(?:-{2,}.*(?:forward|original).*-*|(?:from|to|cc|date|sent|subject)\s*:.*)$", re.IGNORECASE
+)
+
+
 def _brief_question(question: str) -> str:
-    """The question, PHI removed, whitespace collapsed, cut at a sentence end near the limit."""
-    text = " ".join(redact(question).split())
+    """The question, PHI and forward header lines removed, whitespace collapsed, cut near the limit."""
+    lines = [ln for ln in question.splitlines() if not _FORWARD_LINE.match(ln)]
+    text = " ".join(redact("\n".join(lines)).split())
     if len(text) <= MAX_QUESTION_CHARS:
         return text
     cut = text.rfind(". ", 0, MAX_QUESTION_CHARS)
@@ -247,9 +254,16 @@ def build_draft(
     infos: dict[str, CodeInfo],
     findings: list[Finding],
     case_id: int,
-    date_of_service: str | None = None,
+    date_of_service: str | dt.date | None = None,
 ) -> DraftContent:
     """The draft (subject, text) for the consultant to edit and approve."""
+    if date_of_service is None:  # the caller did not pass it: read it as the extraction does
+        from consultant.extraction.extract import parse_date_of_service
+
+        dos = parse_date_of_service(question)
+        date_of_service = dos.isoformat() if dos else None
+    elif isinstance(date_of_service, dt.date):
+        date_of_service = date_of_service.isoformat()
     findings = sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
     counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
     procs = [label(m) for m in codes if m.system in ("CPT", "HCPCS", "ICD10PCS")]

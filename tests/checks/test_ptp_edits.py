@@ -91,3 +91,10 @@ def test_em_with_major_surgery_suggests_57(run):
     [f] = run("47381", "99213", check=ptp_edits.check)
     assert f.codes == ("47381", "99213") and f.severity == "error"
     assert "modifier 57 on 99213" in f.message
+
+
+def test_same_anatomic_modifier_on_both_codes_does_not_bypass(run):
+    [f] = run("20610-RT", "76942-RT", check=ptp_edits.check)
+    assert f.severity == "error"
+    [g] = run("20610-RT", "76942-LT", check=ptp_edits.check)
+    assert g.severity == "info" and "LT on 76942" in g.message

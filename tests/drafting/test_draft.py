@@ -98,3 +98,14 @@ def test_greeting_names():
 def test_templates_are_strict():
     with pytest.raises(UndefinedError):
         environment().get_template("mail/draft.subject.txt").render()
+
+
+def test_bypassed_edit_short_answer_and_forward_headers_dropped(store):
+    q = (
+        "Please see below.\n---------- Forwarded message ---------\nFrom: RN <rn@clinic.example>\n"
+        "Subject: visit\n\nCan we bill 99214-25 with 20610?"
+    )
+    d, findings = _draft(store, ["99214-25", "20610"], question=q)
+    assert [f.severity for f in findings] == ["info"]
+    assert "No edit stops these codes as written" in d.body_text
+    assert "rn@clinic.example" not in d.body_text and "Forwarded message" not in d.body_text
