@@ -40,6 +40,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "account or claim number",
+        re.compile(
+            r"(?i:\b(?:account|acct)\b(?:\s*(?:#|no\.?|number))?|\b(?:claim|invoice)\s*(?:#|no\.?|number|id))"
+            r"(?i:\s+is)?\s*[:#]?\s*"
+            r"((?!\d{4}-\d{2}-\d{2})(?=[A-Z0-9-]*\d{4})[A-Z0-9][A-Z0-9-]{4,})(?!\w|\.\w)"
+        ),
+    ),
+    (
         "Medicare beneficiary identifier",
         re.compile(
             r"(?<![A-Z0-9])([1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d"

@@ -185,7 +185,7 @@ def _code_view(m: CodeMention, info: CodeInfo | None) -> dict[str, Any]:
         return view
     if info.description:
         view["description"] = info.description
-    elif info.system == "CPT":
+    elif info.system == "CPT" and info.status != "invalid":
         view["description_note"] = (
             "The CPT descriptor requires an AMA CPT licence and is not shown; the code and its CMS "
             "indicators are."

@@ -44,3 +44,11 @@ def test_plain_coding_question_is_clean(run):
         "with questions. Thanks, Jane (billing office)"
     )
     assert run(check=phi.check, text=text) == []
+
+
+def test_account_and_claim_numbers(run):
+    text = "Claim #448812 was denied. Account 77120. Visit 99213 with 20610 on 2024-06-01."
+    [f] = run(check=phi.check, text=text)
+    assert "account or claim number" in f.message
+    assert "448812" not in f.message and "77120" not in f.message
+    assert [text[h.start : h.end] for h in phi.find_phi(text)] == ["448812", "77120"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from consultant.checks import ptp_edits
 from consultant.checks.base import PTP_BYPASS_MODIFIERS
 
@@ -98,3 +100,11 @@ def test_same_anatomic_modifier_on_both_codes_does_not_bypass(run):
     assert f.severity == "error"
     [g] = run("20610-RT", "76942-LT", check=ptp_edits.check)
     assert g.severity == "info" and "LT on 76942" in g.message
+
+
+def test_hospital_setting_reads_the_outpatient_table(run, store):
+    if type(store).__name__ == "StagedDataDouble":
+        pytest.skip("the staged-data double reads the practitioner table only")
+    [f] = run("20610", "96372", check=ptp_edits.check, setting="hospital")
+    assert "hospital outpatient" in f.message and f.severity == "error"
+    assert f.source is not None and f.source.file.startswith("ccioph-v302r0")
