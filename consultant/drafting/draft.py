@@ -114,6 +114,33 @@ def reply_subject(subject: str, case_id: int) -> str:
     return f"Re: {base_subject(subject) or 'Your coding question'} [Case #{case_id}]"
 
 
+_NOT_PERSON = frozenset(
+    [
+        "billing",
+        "office",
+        "team",
+        "coding",
+        "admin",
+        "info",
+        "support",
+        "department",
+        "dept",
+        "clinic",
+        "group",
+        "practice",
+        "services",
+        "noreply",
+        "no-reply",
+        "reception",
+        "frontdesk",
+        "desk",
+        "center",
+        "centre",
+        "hospital",
+    ]
+)
+
+
 def greeting_name(asker_name: str | None) -> str | None:
     if not asker_name:
         return None
@@ -124,6 +151,8 @@ def greeting_name(asker_name: str | None) -> str | None:
         last, _, first = name.partition(",")
         name = first.strip() or last.strip()
     parts = name.split()
+    if any(p.lower().strip(".,()") in _NOT_PERSON for p in parts):
+        return None  # "Billing Office", "Coding Team": no first name to greet
     if parts[0].rstrip(".").lower() in ("dr", "mr", "mrs", "ms", "prof") and len(parts) > 1:
         return f"{parts[0]} {parts[-1]}"
     return parts[0]

@@ -109,3 +109,16 @@ def test_bypassed_edit_short_answer_and_forward_headers_dropped(store):
     assert [f.severity for f in findings] == ["info"]
     assert "No edit stops these codes as written" in d.body_text
     assert "rn@clinic.example" not in d.body_text and "Forwarded message" not in d.body_text
+
+
+def test_department_senders_get_a_plain_greeting():
+    assert greeting_name("Billing Desk") is None and greeting_name("Coding Team") is None
+    assert greeting_name("Jane Coder") == "Jane"
+
+
+def test_wrap_filter():
+    from consultant.drafting.templates import wrap
+
+    text = "one two three four five six seven eight nine ten"
+    assert wrap(text, 14, 2) == "one two three\n  four five six\n  seven eight\n  nine ten"
+    assert wrap("averyveryverylongword x", 5) == "averyveryverylongword\nx"
