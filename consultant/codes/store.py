@@ -9,16 +9,19 @@ release groups (re-read when the release table changes; checked at most every fe
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.exc import DBAPIError
 
 from consultant.codes import releases as rel_mod
 from consultant.codes.model import (
@@ -77,6 +80,7 @@ class SqlCodeStore:
         self.engine = engine
         self.auto_icd10cm = auto_icd10cm
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._groups: dict[str, list[_Group]] = {}
         self._fingerprint: tuple[int, int] | None = None
         self._next_check = 0.0
@@ -84,6 +88,37 @@ class SqlCodeStore:
         self._icd_checked = False
         self._lookup_cached = functools.lru_cache(maxsize=LOOKUP_CACHE)(self._lookup_uncached)
         self._refresh(force=True)
+
+    # ---------------------------------------------------------------- connections
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """This thread's own AUTOCOMMIT connection for reads, kept open: no pool checkout, no
+        pre-ping and no BEGIN/ROLLBACK round trips on the hot path (a PTP + MUE claim check is two
+        queries). A broken connection is dropped and reopened on the next call; after a fork the
+        child opens its own."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and (self._local.pid != os.getpid() or conn.closed or conn.invalidated):
+            if self._local.pid == os.getpid():
+                with contextlib.suppress(Exception):
+                    conn.close()
+            conn = None
+        if conn is None:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        try:
+            yield conn
+        except DBAPIError:
+            self._local.conn = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+
+    def close(self) -> None:
+        """Close this thread's read connection (tests, shutdown)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local.conn = None
 
     # ---------------------------------------------------------------- releases and caches
     def _refresh(self, force: bool = False) -> None:
@@ -154,7 +189,7 @@ class SqlCodeStore:
         got = self._sets.get(system)
         if got is not None:
             return got
-        with self._lock, self.engine.connect() as conn:
+        with self._lock, self._read() as conn:
             if system in ("ICD10CM", "ICD10PCS"):
                 rows = conn.execute(
                     text("SELECT DISTINCT code FROM cs_code WHERE system = :s"), {"s": system}
@@ -220,7 +255,7 @@ class SqlCodeStore:
             "indicators, notes, release_id FROM cs_code "
             "WHERE system = :s AND code = :c AND release_id IN :ids ORDER BY release_id DESC LIMIT 1"
         ).bindparams(bindparam("ids", expanding=True))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             if current is not None:
                 row = conn.execute(sql, {"s": system, "c": code, "ids": list(current.release_ids)}).first()
                 if row is not None:
@@ -241,7 +276,7 @@ class SqlCodeStore:
             "SELECT modifier, status, indicators FROM cs_pfs WHERE code = :c AND release_id IN :ids "
             "ORDER BY release_id DESC"
         ).bindparams(bindparam("ids", expanding=True))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sql, {"c": code, "ids": list(g.release_ids)}).all()
         if not rows:
             return {}, g, None
@@ -332,7 +367,7 @@ class SqlCodeStore:
             "SELECT description FROM cs_hcpcs_modifier WHERE modifier = :m AND release_id IN :ids "
             "ORDER BY release_id DESC LIMIT 1"
         ).bindparams(bindparam("ids", expanding=True))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(sql, {"m": clean(modifier), "ids": list(g.release_ids)}).scalar()
 
     def ptp_edits(
@@ -353,7 +388,7 @@ class SqlCodeStore:
             "AND (effective_ymd IS NULL OR effective_ymd <= :d) "
             "AND (deletion_ymd IS NULL OR deletion_ymd >= :d)"
         ).bindparams(bindparam("ids", expanding=True), bindparam("cs", expanding=True))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": cs, "d": d}).all()
         best: dict[tuple[str, str], Any] = {}
         for r in rows:
@@ -391,7 +426,7 @@ class SqlCodeStore:
             "SELECT code, value, adjudication_indicator, adjudication_text, rationale, release_id "
             "FROM cs_mue WHERE release_id IN :ids AND code IN :cs ORDER BY release_id"
         ).bindparams(bindparam("ids", expanding=True), bindparam("cs", expanding=True))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": cs}).all()
         return {
             r[0]: MueLimit(
@@ -421,7 +456,7 @@ class SqlCodeStore:
             "SELECT add_on_code, primary_code, edit_type, effective_date, deletion_date FROM cs_aoc "
             "WHERE release_id IN :ids AND add_on_code IN :cs ORDER BY add_on_code, primary_code"
         ).bindparams(bindparam("ids", expanding=True), bindparam("cs", expanding=True))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": cs}).all()
         out: dict[str, list[AddOnEdit]] = {}
         for r in rows:
@@ -449,7 +484,7 @@ class SqlCodeStore:
         params: dict[str, Any] = {"ids": list(g.release_ids), "p": c + "%", "c": c}
         if billable_only:
             params["t"] = True
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return list(conn.execute(sql, params).scalars())
 
     def releases(self) -> list[Release]:
