@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import cast
 
-from sqlalchemy import Engine, Table, func, insert, select, update
+from sqlalchemy import Engine, Table, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consultant.codes import search, tables
@@ -65,8 +65,29 @@ class LoadResult:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the code store tables if missing (tests, and the embedded default before migrations)."""
+    """Create the code store tables if missing, without Alembic (tests and throw-away databases)."""
     tables.CodeRelease.metadata.create_all(engine, tables=CODE_STORE_TABLES)  # type: ignore[arg-type]
+
+
+_SCHEMA_READY: set[str] = set()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Make sure the code store tables exist. A database without them is brought to the current
+    schema by the project's Alembic migrations (as `caseconsultant init` does), so that a later
+    `init` finds it up to date; in-memory SQLite gets plain CREATE TABLEs."""
+    key = engine.url.render_as_string(hide_password=True)
+    if key in _SCHEMA_READY:
+        return
+    if not inspect(engine).has_table("cs_release"):
+        database = engine.url.database or ""
+        if engine.url.get_backend_name() == "sqlite" and database in ("", ":memory:"):
+            create_schema(engine)
+        else:
+            from consultant.db.migrate import upgrade
+
+            upgrade(engine.url.render_as_string(hide_password=False))
+    _SCHEMA_READY.add(key)
 
 
 def detect_kind(name: str) -> str | None:
@@ -135,7 +156,7 @@ def load_file(
         if not meta.version:
             raise LoadError(path, 0, "a version is needed when it cannot be read from the file name")
     digest = sha256_file(path)
-    create_schema(engine)
+    ensure_schema(engine)
     rel = cast(Table, tables.CodeRelease.__table__)
     try:
         with engine.begin() as conn:
@@ -255,7 +276,7 @@ def load_staged_data(engine: Engine, data_dir: Path | str, include_ptp: bool = T
 
 def list_releases(engine: Engine) -> list[Release]:
     rel = cast(Table, tables.CodeRelease.__table__)
-    create_schema(engine)
+    ensure_schema(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(rel).order_by(rel.c.system, rel.c.effective_date, rel.c.id)).all()
     return [

@@ -77,6 +77,7 @@ class SqlCodeStore:
     """Implements consultant.codes.model.CodeStore. Thread-safe for reads."""
 
     def __init__(self, engine: Engine, auto_icd10cm: bool = True) -> None:
+        rel_mod.ensure_schema(engine)
         self.engine = engine
         self.auto_icd10cm = auto_icd10cm
         self._lock = threading.RLock()
@@ -515,10 +516,9 @@ def _store_for(engine: Engine) -> SqlCodeStore:
 
 
 def open_store(engine: Engine, shared: bool = True) -> SqlCodeStore:
-    """The code store over `engine` (one shared instance per engine, so caches stay warm).
-
-    Creates the code store tables when missing (embedded default; production has migrations)."""
-    rel_mod.create_schema(engine)
+    """The code store over `engine`: one shared instance per engine (caches stay warm), or a new
+    one with shared=False. A database without the code store tables is migrated first (Alembic)."""
+    rel_mod.ensure_schema(engine)
     if shared:
         return _store_for(engine)
     return SqlCodeStore(engine)
