@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -57,6 +58,12 @@ class Stack:
             p.terminate(timeout=10)
         self.engine.dispose()
         self._exit.close()
+        keep = Path(tempfile.gettempdir()) / "cc-bench-logs"
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir(parents=True)
+        for log in self.base.glob("*.log"):
+            shutil.copy(log, keep / log.name)
+        shutil.copy(self.dovecot.dir / "dovecot.log", keep / "dovecot.log")
         shutil.rmtree(self.base, ignore_errors=True)
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -88,7 +95,7 @@ class Stack:
                           ready="ready")  # fmt: skip
 
     def poller(self) -> ManagedProcess:
-        return self.start("poller", [*CLI, "poll"])
+        return self.start("poller", [*CLI, "poll"], CC_LOG_LEVEL="INFO")
 
     def imap(self) -> Any:
         return connect(ImapConfig(host=self.dovecot.host, port=self.dovecot.imap_port, user="alice",

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -247,6 +248,11 @@ class FolderPoller:
         client.idle()
         started = time.monotonic()
         try:
+            if _has_buffered_input(client):
+                # mail arrived between our SEARCH and IDLE: its EXISTS came in the same packet as
+                # "+ idling" and sits in imaplib's read buffer, where idle_check()'s poll() cannot
+                # see it. Leave IDLE at once; DONE reads it and the next cycle fetches the mail.
+                return
             while not self.stop_event.is_set():
                 remaining = self.idle_seconds - (time.monotonic() - started)
                 if remaining <= 0:
@@ -493,6 +499,28 @@ class FolderPoller:
                     client.uid_expunge(chunk)
                 else:
                     client.expunge()
+
+
+def _has_buffered_input(client: IMAPClient) -> bool:
+    """True when imaplib has already read server data into its buffer (not visible to poll())."""
+    try:
+        sock = client.socket()
+        reader = client._imap.file
+    except Exception:
+        return False
+    timeout = sock.gettimeout()
+    try:
+        sock.setblocking(False)
+        return bool(reader.peek(1))  # buffered bytes, else one non-blocking read
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    except OSError:
+        return True  # a broken connection: let DONE find out
+    finally:
+        try:
+            sock.settimeout(timeout)
+        except OSError:
+            pass
 
 
 def _is_exists(response: Any) -> bool:

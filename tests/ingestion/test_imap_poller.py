@@ -269,3 +269,26 @@ def test_reconnects_after_dovecot_restart_during_idle(
     wait_until(lambda: count_rows(sessions) == 3, timeout=30, what="mail that arrived during the outage")
     assert poller.connects >= 2
     assert count_rows(sessions) == 3
+
+
+def test_mail_arriving_between_search_and_idle_is_not_missed(
+    dovecot: Any, sessions: Any, running: Any
+) -> None:
+    """The EXISTS for a mail that lands right after our SEARCH comes with the IDLE continuation."""
+    appended = threading.Event()
+
+    class RacingPoller(FolderPoller):
+        def sync(self, client: Any) -> Any:
+            result = super().sync(client)
+            if not appended.is_set():  # right after the first SEARCH, before IDLE
+                appended.set()
+                c = connect(ImapConfig.from_settings(imap_settings(dovecot)))
+                c.append("INBOX", make_mail(42))
+                c.logout()
+                time.sleep(0.3)  # the server notes it before our IDLE command
+            return result
+
+    poller = RacingPoller(imap_settings(dovecot), "INBOX", session_factory=sessions,
+                          dispatcher=RecordingDispatcher(), use_idle=True, check_interval=5.0)  # fmt: skip
+    running(poller)
+    wait_until(lambda: count_rows(sessions) == 1, timeout=8, what="the mail that raced the IDLE command")
