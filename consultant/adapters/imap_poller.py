@@ -486,6 +486,8 @@ class FolderPoller:
         if not uids:
             return
         target = self.failed_folder if failed else self.processed_folder
+        if target == self.folder:  # watching the processed folder itself: never move in circles
+            target = None
         for start in range(0, len(uids), MOVE_CHUNK):
             chunk = sorted(uids[start : start + MOVE_CHUNK])
             if target is None:
