@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 
 from consultant.extraction import patterns as P
 
@@ -27,7 +28,8 @@ NEG_WORDS = frozenset(
         "claim claims icn dcn tcn invoice account room suite bed floor building apartment box member "
         "subscriber policy group ticket case order reference confirmation tracking authorization precert "
         "chart record batch eft era remit npi tin ein ptan tax ssn zip zipcode postal phone telephone fax "
-        "extension pager cell mobile version build release revision firmware model serial part lot ndc id "
+        "port extension pager cell mobile version build release revision firmware model serial part lot "
+        "ndc id "
         "identifier dob po voucher plan contract license dea upin mbi hicn amount balance total payment "
         "owed due deductible copay coinsurance fee fees price cost usd page table figure section chapter "
         "appendix exhibit year fy cy route highway interstate flight gate "
@@ -96,10 +98,7 @@ POSITIVE_WORDS = frozenset(
     )
 )
 DX_WORDS = frozenset(
-    _split(
-        "dx dxs dx's diag diagnosis diagnoses icd icd-10 icd10 icd-10-cm icd10cm condition conditions "
-        "pointer primary secondary "
-    )
+    _split("dx dxs dx's diag diagnosis diagnoses icd icd-10 icd10 icd-10-cm icd10cm condition conditions ")
 )
 PCS_WORDS = frozenset({"pcs", "icd-10-pcs", "icd10pcs", "inpatient"})
 
@@ -142,7 +141,13 @@ def _tokens_before(seg: str) -> list[str]:
 def words_before(text: str, s: int) -> tuple[str, list[str]]:
     """The line before position `s` (up to 48 characters) and its last words, nearest last."""
     seg = _line_before(text, s)
+    tail = seg.rstrip(" \t")
+    if not tail or tail[-1] in _NO_WORD_BEFORE:
+        return seg, []  # "20610, 99214", "(99214", a line start: no word right before
     return seg, _tokens_before(seg)
+
+
+_NO_WORD_BEFORE = frozenset(",;()[]{}/&+*|\"'<>!?")
 
 
 def negative_before(seg: str, toks: list[str], numeric: bool) -> bool:
@@ -267,3 +272,85 @@ class Sentences:
 
     def pcs(self, pos: int) -> bool:
         return not PCS_WORDS.isdisjoint(self.words(pos))
+
+
+# --- what the characters glued to a candidate say ---------------------------------------------
+_WEIRD = frozenset("!\"$%&'*;<=>?@[\\]^_`{|}~")
+_CODE_SHAPE_RE = re.compile(
+    r"(?:[A-Za-z]\d[0-9A-Za-z](?:\.[0-9A-Za-z]{1,4}|[0-9A-Za-z]{0,4})|\d{4}[0-9A-Za-z]|[0-9A-Za-z]{7})\Z"
+)
+_SYSTEM_PREFIXES = frozenset({"cpt", "hcpcs", "hcpc", "dx", "icd", "icd10", "code", "pcs", "mod", "e/m"})
+_MOD_WORDS = frozenset({"mod", "mods", "modifier", "modifiers"})
+_HEADER_LINE_RE = re.compile(
+    r"(?:received|return-path|dkim-signature|authentication-results|arc-[\w-]+|x-[\w-]+|message-id|"
+    r"references|in-reply-to|content-[\w-]+|mime-version|thread-[\w-]+|list-[\w-]+|delivered-to|"
+    r"envelope-[\w-]+)[ \t]*:",
+    re.IGNORECASE,
+)
+
+
+def glued_negative(text: str, s: int, e: int, is_mod: Callable[[str], bool]) -> bool:
+    """Characters glued to the candidate say it is part of something else: a host or file name
+    (t503.bullet.mail, m3005.txt), an IPv6 address (f400:7e1f), an identifier (7B/03-15277-CC85C645,
+    0711 21041-43), uuencoded or encoded data, a path, or a mail header line."""
+    n = len(text)
+    nxt = text[e : e + 2]
+    if len(nxt) == 2:
+        if nxt[0] == "." and nxt[1].isalpha():
+            return True
+        if nxt[0] == ":" and nxt[1] in "0123456789abcdefABCDEF" and text[s:e].isalnum():
+            # 14:30 cannot start a code; "f400:7e1f" is an address (but "Dx:M17.11" is fine)
+            return True
+        if nxt[0] in "-–" and (nxt[1].isalnum()):
+            j = e + 1
+            while j < n and (text[j].isalnum() or text[j] == "."):
+                j += 1
+            run = text[e + 1 : j].rstrip(".")
+            if not (
+                is_mod(run)
+                or run.lower() in _MOD_WORDS
+                or _CODE_SHAPE_RE.match(run.rstrip("."))
+                or (j < n and text[j] in "-–" and is_mod(run[:2]))
+            ):
+                return True
+    if s >= 2 and text[s - 1] in "-–/" and text[s - 2].isalnum():
+        j = s - 1
+        while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "."):
+            j -= 1
+        run = text[j : s - 1]
+        if not (_CODE_SHAPE_RE.match(run) or run.lower() in _SYSTEM_PREFIXES) and (
+            text[s - 1] != "/" or not run.isdigit()  # "99213/99214" and "x/99214" aside
+        ):
+            return True
+    # a five-digit number right after another short group of digits: "0711 21041", "(555) 20610"
+    if e - s == 5 and s >= 2 and text[s - 1] in " ." and text[s - 2].isdigit():
+        j = s - 2
+        while j > 0 and text[j - 1].isdigit():
+            j -= 1
+        if (
+            s - 1 - j < 5
+            and (j == 0 or not text[j - 1].isalnum())
+            and text[max(0, j - 2) : j] not in ("x ", "X ")
+        ):
+            return True
+    # the whitespace-delimited chunk: encoded data and paths are long runs of punctuation
+    lo = s
+    while lo > 0 and s - lo < 80 and not text[lo - 1].isspace():
+        lo -= 1
+    hi = e
+    while hi < n and hi - e < 80 and not text[hi].isspace():
+        hi += 1
+    if hi - lo > 24:
+        chunk = text[lo:hi]
+        if sum(ch in _WEIRD for ch in chunk) >= 3 or chunk.count("/") >= 2:
+            return True
+    # a mail header line (Received:, X-...:, Message-ID:) and its continuation lines
+    ls = text.rfind("\n", 0, s) + 1
+    for _ in range(6):
+        line_head = text[ls : ls + 40]
+        if _HEADER_LINE_RE.match(line_head):
+            return True
+        if not line_head[:1].isspace() or ls == 0:
+            break
+        ls = text.rfind("\n", 0, ls - 1) + 1
+    return False

@@ -83,7 +83,7 @@ SCAN_TABLE = str.maketrans(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cand:
     start: int
     end: int
@@ -126,6 +126,10 @@ def _is_mod(token: str, *, bare: bool, numeric_only_cpt: bool = False) -> bool:
     return True
 
 
+def _is_any_mod(token: str) -> bool:
+    return token.upper() in ALL_MODIFIERS
+
+
 def _quantity_follows(text: str, pos: int) -> bool:
     return P.NOT_A_MODIFIER_AFTER_RE.match(text, pos) is not None
 
@@ -161,6 +165,22 @@ _TAIL_WORDS = frozenset(
 )
 
 
+# which first character (after spaces) each tail pattern can start with: most codes are followed by
+# a plain word or punctuation, and then no pattern needs to be tried
+_TAIL_MOD_RULES: tuple[tuple[re.Pattern[str], bool, frozenset[str] | None], ...] = (
+    (P.TAIL_HYPHEN_RE, False, frozenset("-")),
+    (P.TAIL_PAREN_RE, False, frozenset("(")),
+    (P.TAIL_MODWORD_RE, False, frozenset(",wWpP+aAtTmM")),
+    (P.TAIL_WITH_RE, True, frozenset("wWpP+")),
+    (P.TAIL_BARE_RE, True, None),
+)
+_TAIL_UNIT_RULES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (P.TAIL_UNITS_X_RE, frozenset(",xX×*tTbBaA@")),
+    (P.TAIL_UNITS_N_RE, frozenset(",(-–:fFaAbBwWoO@=qQtTsSeEnN")),
+    (P.TAIL_UNITS_LABEL_RE, frozenset(",(-–;uUqQ")),
+)
+
+
 def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
     """Modifiers and units written right after a CPT/HCPCS code; returns them and the end."""
     mods: list[str] = []
@@ -193,14 +213,16 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                     or P.FORWARD_REF_RE.match(text, m.end())
                 ):
                     m = None
+        j = pos
+        while j < n and text[j] in " \t":
+            j += 1
+        c0 = text[j] if j < n else ""
         if m is None:
-            for rx, bare in (
-                (P.TAIL_HYPHEN_RE, False),
-                (P.TAIL_PAREN_RE, False),
-                (P.TAIL_MODWORD_RE, False),
-                (P.TAIL_WITH_RE, True),
-                (P.TAIL_BARE_RE, True),
-            ):
+            for rx, bare, firsts in _TAIL_MOD_RULES:
+                if firsts is not None and c0 not in firsts:
+                    continue
+                if rx is P.TAIL_BARE_RE and not c0.isalnum():
+                    continue
                 m = rx.match(text, pos)
                 if m is None:
                     continue
@@ -245,7 +267,9 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
             pos = m.end()
             continue
         if units is None:
-            for rx in (P.TAIL_UNITS_X_RE, P.TAIL_UNITS_N_RE, P.TAIL_UNITS_LABEL_RE):
+            for rx, firsts in _TAIL_UNIT_RULES:
+                if c0 not in firsts and not c0.isdigit():
+                    continue
                 um = rx.match(text, pos)
                 if um:
                     val = _to_int(um.group(1) or um.group(um.lastindex or 1))
@@ -358,6 +382,9 @@ _WORD_END_RE = re.compile(r"[\s<>()\"]")
 
 def parse_date_of_service(text: str) -> dt.date | None:
     """The date of service when the text states one ("DOS 03/15/2025", "date of service: 2025-03-15")."""
+    low = text.lower()
+    if "dos" not in low and "d.o.s" not in low and "service" not in low and "svc" not in low:
+        return None
     m = P.DOS_RE.search(text)
     if not m:
         return None
@@ -505,6 +532,9 @@ class _Extractor:
         text = self.text
         s, e = c.start, c.end
         numeric = c.kind in (_NUMERIC, _DIGIT_PCS)
+        if C.glued_negative(text, s, e, _is_any_mod):
+            c.negative = True
+            return
         seg, toks = C.words_before(text, s)
         if C.negative_before(seg, toks, numeric=c.kind == _NUMERIC) or (
             numeric
@@ -542,8 +572,13 @@ class _Extractor:
         if c.in_signature and not c.strong:
             return False
         if c.exists:
+            if c.kind == _DOTTED_ICD and not c.strong and self.text[c.start].islower():
+                return self.context(c)  # "e11.9" among coding words; "v10.0" is a version
             if c.kind in (_DOTTED_ICD, _ALNUM):
                 return True
+            if c.kind in (_SHORT_ICD, _BARE_ICD) and not c.strong and not self.text[c.start].isupper():
+                # "r11", "m0020": lower case and undotted, only with a diagnosis word around it
+                return self.sentences.dx(c.start)
             return self.context(c)
         # a well-formed code the store does not know: only when the text says it is a code
         if c.kind == _DOTTED_ICD:
@@ -628,7 +663,7 @@ def extract(
                 and c.exists
                 and not c.negative
                 and not c.in_signature
-                and c.kind in (_NUMERIC, _BARE_ICD)
+                and (c.kind == _NUMERIC or (c.kind == _BARE_ICD and scan[c.start].isupper()))
             ):
                 c.accepted = True
     _late_modifiers(scan, cands)
