@@ -80,7 +80,7 @@ def code_refs(notes: list[str]) -> list[str]:
 
 
 def rows() -> Iterator[list[Any]]:
-    """[code, description, billable, notes, indicators] for every code (run in the child process)."""
+    """[code, description, billable, notes JSON, indicators JSON] for every code (child process)."""
     import simple_icd_10_cm as cm
 
     own_cache: dict[str, dict[str, list[str]]] = {}
@@ -130,7 +130,13 @@ def rows() -> Iterator[list[Any]]:
             notes["excludes2_codes"] = code_refs(notes["excludes2"])
         kind = "category" if cm.is_category(code) else "code"
         indicators["level"] = kind
-        yield [code, cm.get_description(code), bool(cm.is_leaf(code)), notes, indicators]
+        yield [
+            code,
+            cm.get_description(code),
+            bool(cm.is_leaf(code)),
+            json.dumps(notes, ensure_ascii=False),
+            json.dumps(indicators, sort_keys=True),
+        ]
 
 
 def load(conn: Connection, release_id: int, path: Path, progress: Progress | None = None) -> int:
@@ -147,18 +153,7 @@ def load(conn: Connection, release_id: int, path: Path, progress: Progress | Non
         assert proc.stdout is not None
         for line in proc.stdout:
             code, desc, billable, notes, indicators = json.loads(line)
-            yield (
-                release_id,
-                SYSTEM,
-                code,
-                desc,
-                None,
-                billable,
-                None,
-                None,
-                json.dumps(indicators, sort_keys=True),
-                json.dumps(notes, ensure_ascii=False),
-            )
+            yield (release_id, SYSTEM, code, desc, None, billable, None, None, indicators, notes)
 
     try:
         n = bulk_insert(
