@@ -663,7 +663,7 @@ def extract(
                 and c.exists
                 and not c.negative
                 and not c.in_signature
-                and (c.kind == _NUMERIC or (c.kind == _BARE_ICD and scan[c.start].isupper()))
+                and (c.kind in (_NUMERIC, _DOTTED_ICD) or (c.kind == _BARE_ICD and scan[c.start].isupper()))
             ):
                 c.accepted = True
     _late_modifiers(scan, cands)
