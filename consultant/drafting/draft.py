@@ -186,8 +186,9 @@ def _indicators(info: CodeInfo) -> list[str]:
     days = ind.get("global_days") or ind.get("glob_days")
     if days:
         out.append(f"Global days {days}: {GLOBAL_DAYS.get(days, 'see the PFS file')}")
-    if ind.get("bilat_surg") in BILATERAL:
-        out.append(f"Bilateral indicator {ind['bilat_surg']}: {BILATERAL[ind['bilat_surg']]}")
+    bilateral = ind.get("bilateral") or ind.get("bilat_surg")
+    if bilateral in BILATERAL:
+        out.append(f"Bilateral indicator {bilateral}: {BILATERAL[bilateral]}")
     if ind.get("coverage") in HCPCS_COVERAGE:
         out.append(f"HCPCS coverage {ind['coverage']}: {HCPCS_COVERAGE[ind['coverage']]}")
     if ind.get("mue"):
