@@ -225,6 +225,7 @@ def _draft(session: Session, msg: InboundMessage, case: Case, parsed: ParsedMail
         infos=analysis.infos,
         findings=analysis.findings,
         case_id=case.id,
+        date_of_service=analysis.date_of_service,
     )
     last = session.scalar(select(func.max(Draft.version)).where(Draft.case_id == case.id)) or 0
     for old in session.scalars(select(Draft).where(Draft.case_id == case.id, Draft.state == DRAFT_READY)):
