@@ -116,6 +116,8 @@ def _icd_dotted(code: str) -> str:
 
 
 def _is_mod(token: str, *, bare: bool, numeric_only_cpt: bool = False) -> bool:
+    if token[0] == "x" and token[1].isdigit():
+        return False  # "x4" is four units (X4, upper case, is a modifier)
     up = token.upper()
     if up not in ALL_MODIFIERS:
         return False
@@ -175,7 +177,7 @@ _TAIL_MOD_RULES: tuple[tuple[re.Pattern[str], bool, frozenset[str] | None], ...]
     (P.TAIL_BARE_RE, True, None),
 )
 _TAIL_UNIT_RULES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (P.TAIL_UNITS_X_RE, frozenset(",xX×*tTbBaA@")),
+    (P.TAIL_UNITS_X_RE, frozenset(",(xX×*tTbBaA@")),
     (P.TAIL_UNITS_N_RE, frozenset(",(-–:fFaAbBwWoO@=qQtTsSeEnN")),
     (P.TAIL_UNITS_LABEL_RE, frozenset(",(-–;uUqQ")),
 )
@@ -666,6 +668,19 @@ def extract(
                 and (c.kind in (_NUMERIC, _DOTTED_ICD) or (c.kind == _BARE_ICD and scan[c.start].isupper()))
             ):
                 c.accepted = True
+        # I10, E11: a three-character code among other diagnosis codes, in a coding sentence
+        if any(c.accepted and c.system == "ICD10CM" and c.kind != _SHORT_ICD for c in cands):
+            for c in cands:
+                if (
+                    not c.accepted
+                    and c.kind == _SHORT_ICD
+                    and c.exists
+                    and not c.negative
+                    and not c.in_signature
+                    and scan[c.start].isupper()
+                    and ex.sentences.positive(c.start)
+                ):
+                    c.accepted = True
     _late_modifiers(scan, cands)
     _table_units(scan, cands)
     _spread_over_lists(scan, cands, ex)

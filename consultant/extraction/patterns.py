@@ -64,7 +64,8 @@ _NUMWORD = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 UNIT_WORD = r"(?:units?|uos|u\.o\.s\.?|u)"
 # J1030 x 2 units, 96372 x3, 97110 ×4, 97110 * 2
 TAIL_UNITS_X_RE = re.compile(
-    r"[ \t]*,?[ \t]*(?:(?:billed|bill|at|@)[ \t]+)?(?:[xX×*]|times)[ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])"
+    r"[ \t]*[,(]?[ \t]*(?:(?:billed|bill|at|@)[ \t]+)?(?:[xX×*]|times)[ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])"
+    r"\)?"
     r"(?:[ \t]*" + UNIT_WORD + r"(?![\w]))?"
     r"|[ \t]+(\d{1,2})[ \t]*[xX×](?![\w])"
 )
