@@ -89,7 +89,7 @@ POSITIVE_WORDS = frozenset(
         "denials reimburse reimbursed append appended e/m e&m em visit visits procedure procedures proc "
         "injection injections drug drugs supply supplies dme rental service services svc global add-on "
         "addon primary secondary principal linked link pointer level established consult performed "
-        "perform did done submitted submit submitting use used using vs versus with and or instead "
+        "perform did done submitted submit submitting use used using vs versus instead "
         "replace replaced replaces crosswalk map maps mapped valid invalid deleted terminated sequence "
         "sequenced assign assigned documented documentation ordered administered admin given infusion "
         "hydration therapy surgery surgical repair exam screening test lab panel x-ray imaging add adding "

@@ -746,8 +746,8 @@ def _late_modifiers(text: str, cands: list[_Cand]) -> None:
         if not any(w in low for w in _LATE_WORDS):
             continue
         m = P.LATE_MOD_RE.match(window)
-        if not m:
-            continue
+        if not m or P.FORWARD_REF_RE.match(text, c.tail_end + m.end()):
+            continue  # "... and mod 59 on 97140": the next code's
         toks = [
             m.group("mod"),
             *(t for t in P.MODLIST_SPLIT_RE.findall(m.group("more") or "") if t.lower() not in ("or", "an")),

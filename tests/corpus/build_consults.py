@@ -416,6 +416,51 @@ MAILS = [
     m("087_nodot_upper_7", "fracture",
       "Dx S52501A for the wrist, cast 29125. Next visit S52501D. Is the 7th character right?\n\n" + SIG_C,
       ["ICD S52.501A", "CPT 29125", "ICD S52.501D"]),
+
+    m("088_late_modifier_choice", "which modifier",
+      "Should 11042 carry 59 or XS when the second wound is on the other leg? Also 97597 was done. "
+      "Dx L97.412, L97.422.\n\n" + SIG_E,
+      ["CPT 11042 59,XS", "CPT 97597", "ICD L97.412", "ICD L97.422"]),
+    m("089_or_should_it_be", "telehealth modifier",
+      "Audio-video visit billed 99213-95; or should it be GT for this payer? Dx F43.23. Patient was home.\n\n"
+      + SIG_B,
+      ["CPT 99213 95,GT", "ICD F43.23"]),
+    m("090_plain_pipe_table", "lines",
+      "Please check:\n\n| CPT | Mod | Units |\n| 96365 | | 1 |\n| 96366 | | 2 |\n| J1885 | | 2 |\n\n"
+      "Dx R10.9\n\n" + SIG_C,
+      ["CPT 96365 x1", "CPT 96366 x2", "HCPCS J1885 x2", "ICD R10.9"]),
+    m("091_html_outlook_reply", "RE: 97110 denial",
+      None, ["CPT 97110 GP x3", "CPT 97112 GP"],
+      html="""<html><body><p>Follow-up: the payer now wants 97110 GP x 3 and 97112 GP on separate lines. OK?</p>
+<p>Marcus</p><hr><p><b>From:</b> CaseConsultant &lt;consult@caseconsultant.test&gt;<br><b>Sent:</b> Monday, March 3, 2025 4:01 PM<br>
+<b>Subject:</b> RE: 97110 denial</p><p>97140-59 with 97530 on the same day: use XU. Dx M54.50.</p></body></html>""",
+      in_reply_to=True),
+    m("092_phone_ext_and_host", "callback",
+      "Reach me at 608-555-0142 x 20610 or via portal.lakeside-ortho.example. Question: is 20611 with 76942 "
+      "billable together? Dx M17.11.\n\n" + SIG_A,
+      ["CPT 20611", "CPT 76942", "ICD M17.11"]),
+    m("093_icd9_colon", "conversion",
+      "ICD-9: V22.0 and 650 on the old records, ICD-10 equivalents Z34.00 and O80 for the delivery 59400?\n\n"
+      + SIG_D,
+      ["ICD Z34.00", "ICD O80", "CPT 59400"]),
+    m("094_identifiers_glued", "denial reference",
+      "Denial ref 2025-20610-A, batch 03-99213. The denied line is 99213-25 with 11102; CARC 97. Dx L82.1.\n\n"
+      + SIG_B,
+      ["CPT 99213 25", "CPT 11102", "ICD L82.1"]),
+    m("095_units_paren_x", "injection units",
+      "Kenalog J3301 (x4) with 20610 and Toradol J1885 (x2) with 96372. Dx M17.11, M25.561.\n\n" + SIG_A,
+      ["HCPCS J3301 x4", "CPT 20610", "HCPCS J1885 x2", "CPT 96372", "ICD M17.11", "ICD M25.561"]),
+    m("096_html_entities_ranges", "E/M levels",
+      None, ["CPT 99281", "CPT 99285", "CPT 99291", "ICD R07.9"],
+      html="""<p>For the ED we use 99281&ndash;99285 and 99291 for critical care.</p>
+<p>Chest pain dx R07.9 &mdash; can 99291 be billed by the ED physician same day as 99285?</p>
+<p>Thanks,<br>Priya<br>Tel 814-555-0163</p>"""),
+    m("097_forward_with_quotes", "Fwd: modifier on add-on",
+      "Can you answer this one from our surgeon?\n",
+      ["CPT 22551", "CPT 22552 x2", "ICD M50.122"],
+      forward="---------- Forwarded message ---------\nFrom: Dr. Ortiz <ortiz@spine.example>\n"
+              "Subject: add-on\n\nFusion 22551 plus 22552 x 2 for the extra levels. Dx M50.122. "
+              "Do the add-on lines need a modifier?\n"),
 ]
 
 

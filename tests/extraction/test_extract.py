@@ -56,6 +56,10 @@ MODIFIER_STYLES = [
     ("Wrist brace L3908-LT.", {"L3908-LT"}),
     ("we billed 99213‑25 (no-break hyphen)", {"99213-25"}),
     ("we billed 20610\u00a0RT", {"20610-RT"}),
+    ("Should 11042 carry 59 or XS here?", {"11042-59-XS"}),
+    ("Billed 99213-95; or should it be GT?", {"99213-95-GT"}),
+    ("Is modifier 76 or 77 right for a repeat EKG 93000?", {"93000-76-77"}),
+    ("Mod 25 on 99214 and mod 59 on 97140 and RT on 20610.", {"99214-25", "97140-59", "20610-RT"}),
 ]
 
 UNIT_STYLES = [
@@ -69,6 +73,7 @@ UNIT_STYLES = [
     ("97110 ×4 billed", {"97110 x4"}),
     ("97110 times 3 billed", {"97110 x3"}),
     ("J3301 qty 4 billed", {"J3301 x4"}),
+    ("Kenalog J3301 (x4) given", {"J3301 x4"}),
 ]
 
 ICD_STYLES = [
@@ -94,6 +99,13 @@ NOT_CODES = [
     "Zip code: 20610. Suite 11042. Apt 99213.",
     "Check number 20610 and reference 99214 were mailed.",
     "Order #99213 shipped; tracking 20610 arrived.",
+    "Reach me at 608-555-0142 x 20610.",
+    "Server t503.bullet.mail.example sent m3005.txt and the v10.0 client.",
+    "Telefon: 0711 21041-43, Fax: 0711 21041-50",
+    "Received: from mx (port=51580 helo=x) id 7B/03-15277-CC85C645",
+    "Save r0 through r11 if r12 is used as a frame pointer.",
+    "Our zip moved from 33602 to 33606.",
+    "Denial ref 2025-20610-A, batch 03-99213.",
 ]
 
 
@@ -123,6 +135,11 @@ def test_not_codes_beside_real_codes(store: MemoryCodeStore) -> None:
         "Remit to 47381 Main St, Austin, TX 78701. NPI 1234567893."
     )
     assert codes(text, store) == {"99214-25", "20610"}
+
+
+def test_table_columns(store: MemoryCodeStore) -> None:
+    text = "Code   Mod  Units\n96413       1\n96415       2\nJ9045  JZ   50\n\nDx C50.911"
+    assert codes(text, store) == {"96413 x1", "96415 x2", "J9045-JZ x50", "ICD10CM:C50.911"}
 
 
 def test_range_yields_endpoints(store: MemoryCodeStore) -> None:
