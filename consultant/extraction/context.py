@@ -159,8 +159,8 @@ def negative_before(seg: str, toks: list[str], numeric: bool) -> bool:
     last = toks[-1]
     if last in ("x", "ext", "ext.", "extn"):
         head = stripped[: len(stripped) - len(last)].rstrip(" \t.,:")
-        if head[-1:].isdigit():
-            return True  # a phone extension: "555-0142 x 20610"
+        if head[-4:].isdigit() or (head[-1:].isdigit() and last != "x"):
+            return True  # a phone extension: "555-0142 x 20610" (but "2 x 97110" is two units)
     if _is_neg_word(last) or (len(toks) >= 2 and (toks[-2], last) in NEG_PHRASES):
         return True
     # "Claim no. 20610", "member ID # 99213", "check number 20610"

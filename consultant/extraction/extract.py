@@ -309,6 +309,9 @@ _BEFORE_ENDINGS = (
     " unit",
     " uos",
     " u",
+    " x",
+    " ×",
+    *(f"{d}x" for d in range(10)),
 )
 
 
@@ -323,9 +326,9 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
     tail = low.rstrip(" \t#")
     if not tail.endswith(_BEFORE_ENDINGS):
         return mods, units
-    um = P.BEFORE_UNITS_RE.search(window) if "u" in low else None
+    um = P.BEFORE_UNITS_RE.search(window) if ("u" in low or "x" in low or "×" in low) else None
     if um:
-        units = _to_int(um.group(1))
+        units = _to_int(um.group(1) or um.group(2))
         return mods, units
     for rx, bare in (
         (P.BEFORE_MOD_KEYWORD_RE, False),

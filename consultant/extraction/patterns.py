@@ -86,8 +86,9 @@ TAIL_UNITS_LABEL_RE = re.compile(
 # --- what comes right before a code ---------------------------------------------------------
 # 2 units of J3301, 4 units 97110, two units of HCPCS J1100
 BEFORE_UNITS_RE = re.compile(
-    r"(?<![\w.])(" + _NUMWORD + r")[ \t]+" + UNIT_WORD + r"[ \t]+(?:of[ \t]+)?"
-    r"(?:(?:cpt|hcpcs|code)[ \t]+)?(?:#[ \t]*)?$",
+    r"(?<![\w.])(?:(" + _NUMWORD + r")[ \t]+" + UNIT_WORD + r"[ \t]+(?:of[ \t]+)?"
+    r"(?:(?:cpt|hcpcs|code)[ \t]+)?(?:#[ \t]*)?"
+    r"|(?<![\d(.-]\s)(\d{1,2})[ \t]*[xX×][ \t]+)$",  # "2 units of J3301", "2 x 97110"
     re.IGNORECASE,
 )
 # "modifier 59 on 20610", "mod 25 to 99214", "a 25 on 99214", "-59 on 20610", "XU on 97140",
