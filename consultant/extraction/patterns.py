@@ -313,8 +313,8 @@ LATE_MOD_RE = re.compile(
 )
 # a table whose header names a units column: "CPT   Mod   Units"
 TABLE_HEADER_RE = re.compile(
-    r"^[ \t|]*(?:cpt|hcpcs|code|codes|cpt/hcpcs|procedure|proc|service)[^\n]*"
-    r"(?:units?|qty|quantity|uos)[ \t|]*$",
+    r"^[ \t|]*(?:cpt|hcpcs|code|codes|cpt/hcpcs|procedure|proc|service)\b[^\n]*"
+    r"(?<![\w])(?:units?|qty|quantity|uos)(?![\w])[^\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 TABLE_UNITS_TAIL_RE = re.compile(r"[ \t|]+(\d{1,3})[ \t|]*(?=\n|$)")

@@ -142,6 +142,13 @@ def test_table_columns(store: MemoryCodeStore) -> None:
     assert codes(text, store) == {"96413 x1", "96415 x2", "J9045-JZ x50", "ICD10CM:C50.911"}
 
 
+def test_table_with_more_columns(store: MemoryCodeStore) -> None:
+    text = (
+        "CPT    Modifier(s)  Units  Dx\n99214  25           1      M17.11\nJ3301  JZ           4      M17.11"
+    )
+    assert codes(text, store) == {"99214-25 x1", "J3301-JZ x4", "ICD10CM:M17.11"}
+
+
 def test_range_yields_endpoints(store: MemoryCodeStore) -> None:
     assert codes("Do 99202-99205 need the same elements?", store) == {"99202", "99205"}
 
