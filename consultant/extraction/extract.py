@@ -10,16 +10,21 @@ The extractor works in three passes over the question text:
    it is (CPT, dx, modifier, units, billed...). Shapes that only codes have (M17.11, J3301,
    0042T) need little context; bare five-digit numbers and undotted ICD codes need more;
    a well-formed code the store does not know needs the most (it is reported as invalid);
-3. codes written as one list ("20610, 99214-25 and J3301", "99202-99205") share context.
+3. codes written as one list ("20610, 99214-25 and J3301", "99202-99205") share context, and a
+   mail that plainly names codes lends its context to the known codes in it;
+4. modifiers and units written away from their code are attached: later in the clause
+   ("should 11042 carry 59 or XS?"), in a table's columns ("CPT  Mod  Units"), or named alone
+   ("do I need modifier 25?": an E/M modifier goes on the one E/M code, another on the one
+   procedure code); a code mentioned twice is merged, then status / billable come from the store
+   as of the date of service when the text states one.
 
-The store is passed in: this module does no I/O.
+The store is passed in: this module does no I/O and logs nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from consultant.codes.model import CodeStore, System
@@ -609,7 +614,7 @@ def _family(c: _Cand) -> str:
     return "ICD10CM" if c.system == "ICD10CM" else ("PCS" if c.system == "ICD10PCS" else "PROC")
 
 
-def _spread_over_lists(text: str, cands: list[_Cand], ex: _Extractor) -> None:
+def _spread_over_lists(text: str, cands: list[_Cand]) -> None:
     """Codes written as one list share their context: "20610, 99214 and 96372"."""
     i = 0
     n = len(cands)
@@ -644,7 +649,6 @@ def _spread_over_lists(text: str, cands: list[_Cand], ex: _Extractor) -> None:
                     ):
                         c.accepted = True
         i = j + 1
-    del ex
 
 
 def extract(
@@ -686,7 +690,7 @@ def extract(
                     c.accepted = True
     _late_modifiers(scan, cands)
     _table_units(scan, cands)
-    _spread_over_lists(scan, cands, ex)
+    _spread_over_lists(scan, cands)
     dos = parse_date_of_service(scan)
     on = dos or today
     merged: dict[tuple[str, str], CodeMention] = {}
@@ -930,8 +934,6 @@ def _fill_status(codes: list[CodeMention], store: CodeStore, on: dt.date | None)
         cm.status = info.status
         cm.billable = info.billable
 
-
-ExtractFn = Callable[[str, CodeStore], Extraction]
 
 
 _SUBJECT_PREFIX_RE = re.compile(
