@@ -56,7 +56,7 @@ from consultant.adapters.imap_connection import (
 )
 from consultant.db.models import INBOUND_FINAL, InboundMessage, MailboxCheckpoint
 from consultant.services.dispatch import Dispatcher, get_dispatcher
-from consultant.services.inbox import store_inbound
+from consultant.services.inbox import store_inbound_batch
 from consultant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -332,9 +332,11 @@ class FolderPoller:
             )
             if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
                 raise ConnectionLost("checkpoint changed under us (another poller?); starting over")
-            for uid in sorted(raws):
-                stored = store_inbound(session, raws[uid], source="imap", mailbox=self.key,
-                                       uidvalidity=uidvalidity, uid=uid, enqueue=False)  # fmt: skip
+            ordered = sorted(raws)
+            batch = [(raws[uid], uid) for uid in ordered]
+            results = store_inbound_batch(session, batch, source="imap", mailbox=self.key,
+                                          uidvalidity=uidvalidity)  # fmt: skip
+            for uid, stored in zip(ordered, results, strict=True):
                 if stored.created:
                     result.new_ids.append(stored.inbound_id)
                     self._pending[stored.inbound_id] = (uidvalidity, uid)
