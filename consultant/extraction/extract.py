@@ -36,6 +36,7 @@ from consultant.extraction.modifiers import (
     BARE_ALPHA_MODIFIERS,
     CPT_MODIFIERS,
     EM_MODIFIERS,
+    LOWER_BARE_MODIFIERS,
 )
 
 _NUMBER_WORDS = {
@@ -129,7 +130,7 @@ def _is_mod(token: str, *, bare: bool, numeric_only_cpt: bool = False) -> bool:
     if up.isdigit():
         return up in CPT_MODIFIERS or not numeric_only_cpt
     if bare:
-        return token == up and up in BARE_ALPHA_MODIFIERS
+        return up in BARE_ALPHA_MODIFIERS and (token == up or up in LOWER_BARE_MODIFIERS)
     return True
 
 
@@ -169,7 +170,7 @@ _TAIL_WORDS = frozenset(
         "an",
         "of",
     ]
-)
+) | {m.lower() for m in LOWER_BARE_MODIFIERS}
 
 
 # which first character (after spaces) each tail pattern can start with: most codes are followed by
@@ -933,7 +934,6 @@ def _fill_status(codes: list[CodeMention], store: CodeStore, on: dt.date | None)
             continue
         cm.status = info.status
         cm.billable = info.billable
-
 
 
 _SUBJECT_PREFIX_RE = re.compile(

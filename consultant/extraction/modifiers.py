@@ -570,3 +570,51 @@ BARE_ALPHA_MODIFIERS: frozenset[str] = frozenset(
 
 # Modifiers an E/M service carries (for a modifier named with no code).
 EM_MODIFIERS: frozenset[str] = frozenset({"24", "25", "57"})
+
+# The few that may be written in lower case bare ("20610 rt", "97140 xu"): not English words.
+LOWER_BARE_MODIFIERS: frozenset[str] = frozenset(
+    [
+        "LT",
+        "RT",
+        "LC",
+        "LD",
+        "RC",
+        "LM",
+        "RI",
+        "XE",
+        "XS",
+        "XP",
+        "XU",
+        "JZ",
+        "JW",
+        "KX",
+        "GY",
+        "GZ",
+        "GA",
+        "TC",
+        "QW",
+        "RR",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "F1",
+        "F2",
+        "F3",
+        "F4",
+        "F5",
+        "F6",
+        "F7",
+        "F8",
+        "F9",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "T6",
+        "T7",
+        "T8",
+        "T9",
+    ]
+)
