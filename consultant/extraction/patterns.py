@@ -185,7 +185,7 @@ NEGATIVE_BEFORE_RE = re.compile(
 )
 
 STREET_SUFFIX = (
-    r"st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pkwy|parkway|hwy|"
+    r"st|street|ave|avenue|av|rd|road|route|rte|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pkwy|parkway|hwy|"
     r"highway|pl|place|cir|circle|ter|terrace|trl|trail|sq|square|loop|pike|row|plaza|plz|crossing|xing|"
     r"run|path|walk|pass|ridge|hills?|park|center|ctr|commons|point|pt|expressway|expy|freeway|fwy|"
     r"turnpike|tpke|alley|aly|bend|cove|cv|creek|crk|glen|grove|gv|harbor|heights|hts|lake|landing|"
