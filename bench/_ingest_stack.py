@@ -105,6 +105,10 @@ class Stack:
         with self.sessions() as s:
             return int(s.scalar(select(func.count(Draft.id))) or 0)
 
+    def inbound(self) -> int:
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count(InboundMessage.id))) or 0)
+
     def draft_for(self, message_id: str) -> bool:
         with self.sessions() as s:
             q = (select(Draft.id).join(InboundMessage, Draft.inbound_id == InboundMessage.id)

@@ -41,9 +41,12 @@ def main() -> int:
         t0 = time.perf_counter()
         stack.poller()
         last_print = t0
+        stored_s: float | None = None
         while True:
             done = stack.drafts()
             now = time.perf_counter()
+            if stored_s is None and stack.inbound() >= n:
+                stored_s = now - t0  # the poller's share: fetched, stored, committed, enqueued
             if done >= n:
                 break
             if now - t0 > args.timeout:
@@ -55,15 +58,23 @@ def main() -> int:
         drain_s = time.perf_counter() - t0
     drain_rate = n / drain_s
     ratio = drain_rate / append_rate
+    stored_s = stored_s or drain_s
+    stored_rate = n / stored_s
     lines = [
         f"Backlog of {n} mails ({size:.0f} B avg) drained into drafts by 1 worker with 2 processes "
         f"and the poller ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {where}):",
         "",
-        "| Dovecot APPEND | drained into drafts | ratio drain / APPEND | goals |",
-        "|---|---|---|---|",
-        f"| {append_rate:.0f} mails/s ({append_s:.1f} s) | {drain_rate:.0f} mails/s ({drain_s:.1f} s) "
+        "| Dovecot APPEND | poller: fetched + stored + enqueued | drained into drafts "
+        "| ratio drain / APPEND | goals |",
+        "|---|---|---|---|---|",
+        f"| {append_rate:.0f} mails/s ({append_s:.1f} s) | {stored_rate:.0f} mails/s ({stored_s:.1f} s) "
+        f"| {drain_rate:.0f} mails/s ({drain_s:.1f} s) "
         f"| {ratio:.2f} | >= 300 mails/s ({'met' if drain_rate >= 300 else 'NOT met'}), "
         f"ratio >= 1.0 ({'met' if ratio >= 1.0 else 'NOT met'}) |",
+        "",
+        "The poller (IMAP fetch in batches of 200 + one multi-row INSERT + commit + enqueue per batch) runs "
+        "alongside the workers; the drain rate is the processing rate of the 2 worker processes "
+        "(parse, classify, thread, extract, check, draft).",
     ]
     print("\n".join(lines))
     write_results("Backlog (bench_backlog.py)", lines)

@@ -87,3 +87,29 @@ def test_poll_once_stores_processes_and_moves(app_sqlite_url: str, dovecot: Any,
     del env["CC_IMAP_CA_FILE"]  # the self-signed certificate is then refused: a clear error
     r = cli("poll", "--once", "--json", env=env)
     assert r.returncode == 1 and "Traceback" not in r.stderr and "certificate" in r.stderr.lower()
+
+
+def test_smtpd_command_serves_and_stops_on_sigterm(app_sqlite_url: str, tmp_path: Path) -> None:
+    import signal
+    import smtplib
+    import time
+
+    from tests.servers import free_port, port_open
+
+    port = free_port()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CC_")}
+    env = {**base, "CC_DATABASE_URL": app_sqlite_url, "CC_DATA_DIR": str(tmp_path / "var")}
+    argv = [sys.executable, "-m", "consultant.cli.main", "smtpd", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open(port) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            time.sleep(0.1)
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+            assert c.sendmail("coder@clinic.example", ["consult@caseconsultant.test"], make_mail(9)) == {}
+        db = sqlite3.connect(app_sqlite_url.removeprefix("sqlite:///"))
+        assert db.execute("SELECT source FROM inbound_message").fetchall() == [("smtp",)]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
