@@ -151,7 +151,8 @@ def test_1000_mails_while_the_worker_is_sigkilled(
     kills = 0
     # SIGKILL the whole worker (parent and pool) at several points of the run, restart it each time
     for threshold in (0.1, 0.35, 0.6, 0.8):
-        wait_until(lambda th=threshold: final_count(sessions) >= th * n, 120, f"{threshold:.0%} processed")
+        target = threshold * n
+        wait_until(lambda: final_count(sessions) >= target, 120, f"{threshold:.0%} processed")  # noqa: B023
         worker.kill(signal.SIGKILL)
         kills += 1
         worker.start()

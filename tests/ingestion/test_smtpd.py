@@ -40,7 +40,7 @@ def receiver_factory() -> Iterator[Callable[..., SmtpReceiver]]:
 
 
 def test_250_only_after_commit_and_enqueue(sessions: Any, pg_engine: Any, receiver_factory: Any) -> None:
-    seen_at_enqueue: list[int] = []
+    seen_at_enqueue: list[int | None] = []
     other = sessionmaker(bind=create_engine(pg_engine.url))  # a different connection pool
 
     class Checking(RecordingDispatcher):
