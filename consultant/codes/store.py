@@ -314,6 +314,17 @@ class SqlCodeStore:
 
     def _lookup_coded(self, system: System, code: str, on: dt.date) -> CodeInfo:
         row, g, where = self._find_code(system, code, on)
+        if row is None and system == "HCPCS":
+            pfs_ind, pg, pfs_status = self._pfs(code, on)
+            if pfs_status is not None and pg is not None:  # in the PFS file only
+                return CodeInfo(
+                    system="HCPCS",
+                    code=code,
+                    status="terminated" if pfs_status in PFS_DELETED else "active",
+                    description_note="not in the loaded HCPCS file; CMS indicators from the PFS file",
+                    indicators=pfs_ind,
+                    release=pg.ref,
+                )
         if row is None:
             return CodeInfo(
                 system=system,

@@ -174,3 +174,10 @@ def test_releases_recorded(full_store: SqlCodeStore) -> None:
     assert rels["HCPCS"].row_count == 8_846  # 8,463 codes + 383 modifiers
     assert rels["ICD10CM"].version == "FY2026"
     assert all(len(r.sha256) == 64 for r in rels.values())
+
+
+def test_hcpcs_code_known_only_from_the_pfs_file(full_store: SqlCodeStore) -> None:
+    assert full_store.exists("HCPCS", "D0120")  # dental code: PFS rows, not in the HCPCS file
+    info = full_store.lookup("D0120", DOS)
+    assert info.system == "HCPCS" and info.status == "active" and info.indicators["status"]
+    assert info.description is None and info.description_note is not None
