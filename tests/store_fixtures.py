@@ -14,7 +14,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,21 @@ def build_full_store(path: Path) -> None:
     tmp.replace(path)
 
 
+def _pause_test_timeout() -> Callable[[], None]:
+    """The one-off build (1-3 minutes on a busy machine) must not count against pytest-timeout's
+    per-test limit (its default signal method arms ITIMER_REAL): stop the timer, resume it after."""
+    try:
+        remaining, interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    except (AttributeError, ValueError):  # not the main thread / no itimer
+        return lambda: None
+
+    def resume() -> None:
+        if remaining > 0:
+            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+
+    return resume
+
+
 @pytest.fixture(scope="session")
 def full_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if not SHARED_DATA.is_dir():
@@ -82,12 +98,14 @@ def full_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     # several pytest processes (other engineers, xdist) may want it at once: build under a lock
     with open(cache_dir / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        resume = _pause_test_timeout()
         try:
             if not path.exists():
                 for old in cache_dir.glob("full-*"):
                     old.unlink(missing_ok=True)
                 build_full_store(path)
         finally:
+            resume()
             fcntl.flock(lock, fcntl.LOCK_UN)
     return f"sqlite:///{path}"
 
