@@ -54,6 +54,7 @@ PFS_DELETED = {"D", "H"}
 SETTING_SYSTEM = {"practitioner": "PRACTITIONER", "hospital": "HOSPITAL", "dme": "DME"}
 REFRESH_SECONDS = 5.0
 LOOKUP_CACHE = 20_000
+READ_CONNECTIONS = 2
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,11 @@ class SqlCodeStore:
         self.engine = engine
         self.auto_icd10cm = auto_icd10cm
         self._lock = threading.RLock()
-        self._local = threading.local()
+        self._conn_lock = threading.Lock()
+        self._idle: list[Connection] = []
+        self._open = 0
+        self._conn_pid = os.getpid()
+        self._inherited: list[Connection] = []
         self._groups: dict[str, list[_Group]] = {}
         self._fingerprint: tuple[int, int] | None = None
         self._next_check = 0.0
@@ -93,33 +98,63 @@ class SqlCodeStore:
     # ---------------------------------------------------------------- connections
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        """This thread's own AUTOCOMMIT connection for reads, kept open: no pool checkout, no
-        pre-ping and no BEGIN/ROLLBACK round trips on the hot path (a PTP + MUE claim check is two
-        queries). A broken connection is dropped and reopened on the next call; after a fork the
-        child opens its own."""
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and (self._local.pid != os.getpid() or conn.closed or conn.invalidated):
-            if self._local.pid == os.getpid():
-                with contextlib.suppress(Exception):
-                    conn.close()
-            conn = None
-        if conn is None:
-            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._local.conn, self._local.pid = conn, os.getpid()
+        """A kept-open AUTOCOMMIT connection for reads: no pool checkout, pre-ping or BEGIN/ROLLBACK
+        round trips on the hot path (a PTP + MUE claim check is two queries). At most
+        READ_CONNECTIONS are kept per process, shared by all threads (a web server's thread pool
+        must not pin one pooled connection per thread); beyond that a short pooled connection is
+        used. A broken connection is dropped; after a fork the child opens its own."""
+        conn: Connection | None = None
+        create = False
+        with self._conn_lock:
+            if self._conn_pid != os.getpid():
+                # the parent's connections: never use or close them here (that would end the
+                # parent's session on the shared socket); keep them referenced, not collected
+                self._inherited.extend(self._idle)
+                self._idle, self._open, self._conn_pid = [], 0, os.getpid()
+            if self._idle:
+                conn = self._idle.pop()
+            elif self._open < READ_CONNECTIONS:
+                self._open += 1
+                create = True
+        if create:
+            try:
+                conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            except BaseException:
+                with self._conn_lock:
+                    self._open -= 1
+                raise
+        if conn is None:  # all kept connections busy: a short pooled one
+            with self.engine.connect() as short:
+                yield short
+            return
+        ok = False
         try:
             yield conn
+            ok = True
         except DBAPIError:
-            self._local.conn = None
-            with contextlib.suppress(Exception):
-                conn.close()
             raise
+        except BaseException:
+            ok = not conn.invalidated
+            raise
+        finally:
+            if ok and not conn.closed and not conn.invalidated:
+                with self._conn_lock:
+                    if self._conn_pid == os.getpid():
+                        self._idle.append(conn)
+            else:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                with self._conn_lock:
+                    self._open -= 1
 
     def close(self) -> None:
-        """Close this thread's read connection (tests, shutdown)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            conn.close()
-        self._local.conn = None
+        """Close the kept read connections (tests, shutdown)."""
+        with self._conn_lock:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     # ---------------------------------------------------------------- releases and caches
     def _refresh(self, force: bool = False) -> None:
