@@ -151,37 +151,21 @@ def unshunt(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Reprocess failed mails: back to `received`, enqueued again (raw bytes were kept)."""
-    from sqlalchemy import select
-
-    from consultant.db.models import RECEIVED, InboundMessage
     from consultant.db.session import session_scope
-    from consultant.services import audit
-    from consultant.services.dispatch import enqueue_inbound_after_commit
+    from consultant.services.unshunt import NotUnshuntable, failed_ids
+    from consultant.services.unshunt import unshunt as unshunt_one
 
     if not ids and not all_failed:
         fail("give inbound ids or --all")
-    requested = list(ids or [])
     done: list[int] = []
     skipped: list[dict[str, Any]] = []
     with session_scope() as session:
-        query = select(InboundMessage).where(InboundMessage.state == "failed").with_for_update()
-        if not all_failed:
-            query = query.where(InboundMessage.id.in_(requested))
-        for msg in session.scalars(query.order_by(InboundMessage.id)):
-            audit.record(session, "system", "unshunt", msg.case_id, inbound_id=msg.id,
-                         failed_stage=msg.failed_stage)  # fmt: skip
-            msg.state = RECEIVED
-            msg.failed_stage = None
-            msg.reason = None
-            msg.processed_at = None
-            done.append(msg.id)
-            enqueue_inbound_after_commit(session, msg.id)
-        for i in requested:
-            if i not in done:
-                state = session.scalar(select(InboundMessage.state).where(InboundMessage.id == i))
-                skipped.append(
-                    {"id": i, "state": state, "reason": "not found" if state is None else "not failed"}
-                )
+        for i in failed_ids(session) if all_failed else list(ids or []):
+            try:
+                unshunt_one(session, i, actor="cli")
+                done.append(i)
+            except NotUnshuntable as exc:
+                skipped.append({"id": i, "state": exc.state, "reason": str(exc)})
     if as_json:
         print_json({"unshunted": done, "skipped": skipped})
     else:
