@@ -203,9 +203,17 @@ def test_queue_keys_and_refresh_without_reload(
 
 
 def test_screenshots_of_queue_and_case(
-    chromium_browser: Any, live_server: LiveServer, web_env: dict[str, Any]
+    chromium_browser: Any, live_server: LiveServer, web_env: dict[str, Any], tmp_path: Path
 ) -> None:
-    """docs/screenshots/queue.png and case.png, with the demo mails processed by the real pipeline."""
+    """Screenshots of the queue and of a case drafted from a demo mail by the real pipeline.
+
+    Written to docs/screenshots/ (shown in the README) when CC_UPDATE_SCREENSHOTS=1, else to a
+    temporary directory, so a test run does not change tracked files."""
+    import os
+
+    from sqlalchemy import select
+
+    from consultant.db.models import InboundMessage
     from consultant.db.session import session_scope
     from consultant.services import processing
     from consultant.services.inbox import store_inbound
@@ -214,19 +222,28 @@ def test_screenshots_of_queue_and_case(
     from tests.web.test_pipeline_pages import DEMO_MAILS
 
     store = StagedDataDouble()
+    first_demo_id = None
     for path in sorted(DEMO_MAILS.glob("*.eml")):
         with session_scope() as s:
             stored = store_inbound(s, path.read_bytes(), source="file")
         with session_scope() as s:
-            processing.process_inbound(s, stored.inbound_id, store, get_settings())
+            state = processing.process_inbound(s, stored.inbound_id, store, get_settings())
+        assert state in ("consult", None), state
+        first_demo_id = first_demo_id or stored.inbound_id
+    with session_scope() as s:
+        demo_case = s.scalar(select(InboundMessage.case_id).where(InboundMessage.id == first_demo_id))
+    assert demo_case is not None
+    target = SCREENSHOTS if os.environ.get("CC_UPDATE_SCREENSHOTS") == "1" else tmp_path
     ctx, page = _login(chromium_browser, live_server)
     page.keyboard.press("j")
     page.keyboard.press("j")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
-    page.goto(live_server.url + f"/cases/{web_env['ids']['knee']}")
-    page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
-    assert (SCREENSHOTS / "queue.png").stat().st_size > 10_000
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / "queue.png"), full_page=True)
+    page.goto(live_server.url + f"/cases/{demo_case}")
+    page.wait_for_selector(".code-hl", timeout=5000)
+    page.screenshot(path=str(target / "case.png"), full_page=True)
+    assert (target / "queue.png").stat().st_size > 10_000
+    assert (target / "case.png").stat().st_size > 10_000
     ctx.close()
 
 
