@@ -22,7 +22,9 @@ def make_app() -> Celery:
             broker_url=settings.broker_url,
             task_acks_late=True,  # ack after the task returns: a killed worker's task comes back
             task_reject_on_worker_lost=True,
-            worker_prefetch_multiplier=4,
+            # inbound work arrives as batches of ids (dispatch.BATCH_SIZE): one reserved message
+            # per pool process keeps both processes busy without one hoarding a backlog's batches
+            worker_prefetch_multiplier=1,
             broker_connection_retry_on_startup=True,
             task_ignore_result=True,
             broker_transport_options={

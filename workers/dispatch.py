@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class CeleryDispatcher:
     def process_inbound(self, inbound_id: int) -> None:
         from workers.tasks import process_inbound
 
         process_inbound.delay(inbound_id)
+
+    def process_inbound_batch(self, inbound_ids: Sequence[int]) -> None:
+        from workers.tasks import process_inbound_batch
+
+        process_inbound_batch.delay(list(inbound_ids))
 
     def send_outbound(self, outbound_id: int, countdown: float = 0.0) -> None:
         from workers.tasks import send_outbound

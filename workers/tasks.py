@@ -15,6 +15,12 @@ def process_inbound(inbound_id: int) -> str | None:
         return processing.process_inbound(session, inbound_id, get_store(), get_settings())
 
 
+@app.task(name="workers.tasks.process_inbound_batch")
+def process_inbound_batch(inbound_ids: list[int]) -> dict[int, str | None]:
+    """Many ids, each in its own transaction; a redelivered batch skips the ids already done."""
+    return processing.process_inbound_batch(session_factory(), inbound_ids, get_store(), get_settings())
+
+
 @app.task(name="workers.tasks.send_outbound")
 def send_outbound(outbound_id: int) -> str:
     from consultant.adapters.transport import transport_for

@@ -55,7 +55,7 @@ from consultant.adapters.imap_connection import (
     logout_quietly,
 )
 from consultant.db.models import INBOUND_FINAL, InboundMessage, MailboxCheckpoint
-from consultant.services.dispatch import Dispatcher, get_dispatcher
+from consultant.services.dispatch import Dispatcher, enqueue_inbound_batch, get_dispatcher
 from consultant.services.inbox import store_inbound_batch
 from consultant.settings import Settings
 
@@ -410,19 +410,15 @@ class FolderPoller:
         raise ConnectionLost("could not create the checkpoint row")
 
     def _enqueue(self, ids: Sequence[int]) -> None:
-        """Enqueue after commit. A broker outage costs nothing: the sweeper re-enqueues."""
-        failures = 0
-        for n, inbound_id in enumerate(ids):
-            try:
-                self.dispatcher.process_inbound(inbound_id)
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                log.warning("enqueue of inbound %s failed (%s); the sweeper will retry",
-                            inbound_id, type(exc).__name__)  # fmt: skip
-                if failures >= 3:
-                    log.warning("IMAP %s: %d rows left for the sweeper", self.folder, len(ids) - n - 1)
-                    return
+        """Enqueue after commit, one message per chunk of the batch. A broker outage costs nothing:
+        the sweeper re-enqueues."""
+        if not ids:
+            return
+        try:
+            enqueue_inbound_batch(self.dispatcher, ids)
+        except Exception as exc:
+            log.warning("IMAP %s: enqueue of %d rows failed (%s); the sweeper will retry",
+                        self.folder, len(ids), type(exc).__name__)  # fmt: skip
 
     # ---- moving finished mail --------------------------------------------------------------------
 

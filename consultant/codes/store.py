@@ -54,6 +54,7 @@ PFS_DELETED = {"D", "H"}
 SETTING_SYSTEM = {"practitioner": "PRACTITIONER", "hospital": "HOSPITAL", "dme": "DME"}
 REFRESH_SECONDS = 5.0
 LOOKUP_CACHE = 20_000
+EDIT_CACHE = 20_000  # PTP / MUE / add-on / ICD-10-CM children answers, per process
 READ_CONNECTIONS = 2
 
 
@@ -93,6 +94,12 @@ class SqlCodeStore:
         self._sets: dict[str, frozenset[str]] = {}
         self._icd_checked = False
         self._lookup_cached = functools.lru_cache(maxsize=LOOKUP_CACHE)(self._lookup_uncached)
+        # answers of the edit tables, keyed by their normalized arguments; immutable values (tuples,
+        # frozen dataclasses) so a caller cannot change a cached answer; cleared with the releases
+        self._ptp_cached = functools.lru_cache(maxsize=EDIT_CACHE)(self._ptp_uncached)
+        self._mue_cached = functools.lru_cache(maxsize=EDIT_CACHE)(self._mue_uncached)
+        self._aoc_cached = functools.lru_cache(maxsize=EDIT_CACHE)(self._aoc_uncached)
+        self._children_cached = functools.lru_cache(maxsize=EDIT_CACHE)(self._children_uncached)
         self._refresh(force=True)
 
     # ---------------------------------------------------------------- connections
@@ -190,6 +197,10 @@ class SqlCodeStore:
             self._fingerprint = fp
             self._sets = {}
             self._lookup_cached.cache_clear()
+            self._ptp_cached.cache_clear()
+            self._mue_cached.cache_clear()
+            self._aoc_cached.cache_clear()
+            self._children_cached.cache_clear()
 
     def refresh(self) -> None:
         """Forget every cache now (after a load in this process)."""
@@ -422,12 +433,15 @@ class SqlCodeStore:
     ) -> list[PtpEdit]:
         self._refresh()
         on = on or dt.date.today()
-        cs = sorted({clean(c) for c in codes if c})
+        cs = tuple(sorted({clean(c) for c in codes if c}))
         if len(cs) < 2:
             return []
+        return list(self._ptp_cached(cs, on, setting))
+
+    def _ptp_uncached(self, cs: tuple[str, ...], on: dt.date, setting: Setting) -> tuple[PtpEdit, ...]:
         g = self._group("NCCI_PTP_" + SETTING_SYSTEM[setting], on)
         if g is None:
-            return []
+            return ()
         d = on.year * 10000 + on.month * 100 + on.day
         sql = text(
             "SELECT column1, column2, effective_ymd, deletion_ymd, modifier_indicator, rationale "
@@ -436,7 +450,7 @@ class SqlCodeStore:
             "AND (deletion_ymd IS NULL OR deletion_ymd >= :d)"
         ).bindparams(bindparam("ids", expanding=True), bindparam("cs", expanding=True))
         with self._read() as conn:
-            rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": cs, "d": d}).all()
+            rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": list(cs), "d": d}).all()
         best: dict[tuple[str, str], Any] = {}
         for r in rows:
             key = (r[0], r[1])
@@ -457,25 +471,30 @@ class SqlCodeStore:
                     release=g.ref,
                 )
             )
-        return out
+        return tuple(out)
 
     def mue(
         self, codes: Iterable[str], on: dt.date | None = None, setting: Setting = "practitioner"
     ) -> dict[str, MueLimit]:
         self._refresh()
-        cs = sorted({clean(c) for c in codes if c})
+        cs = tuple(sorted({clean(c) for c in codes if c}))
         if not cs:
             return {}
-        g = self._group("NCCI_MUE_" + SETTING_SYSTEM[setting], on or dt.date.today())
+        return dict(self._mue_cached(cs, on or dt.date.today(), setting))
+
+    def _mue_uncached(
+        self, cs: tuple[str, ...], on: dt.date, setting: Setting
+    ) -> tuple[tuple[str, MueLimit], ...]:
+        g = self._group("NCCI_MUE_" + SETTING_SYSTEM[setting], on)
         if g is None:
-            return {}
+            return ()
         sql = text(
             "SELECT code, value, adjudication_indicator, adjudication_text, rationale, release_id "
             "FROM cs_mue WHERE release_id IN :ids AND code IN :cs ORDER BY release_id"
         ).bindparams(bindparam("ids", expanding=True), bindparam("cs", expanding=True))
         with self._read() as conn:
-            rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": cs}).all()
-        return {
+            rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": list(cs)}).all()
+        out = {
             r[0]: MueLimit(
                 code=r[0],
                 value=int(r[1]),
@@ -487,24 +506,30 @@ class SqlCodeStore:
             )
             for r in rows
         }
+        return tuple(out.items())
 
     def add_on_primaries(
         self, add_on_codes: Iterable[str], on: dt.date | None = None
     ) -> dict[str, list[AddOnEdit]]:
         self._refresh()
         on = on or dt.date.today()
-        cs = sorted({clean(c) for c in add_on_codes if c})
+        cs = tuple(sorted({clean(c) for c in add_on_codes if c}))
         if not cs:
             return {}
+        return {k: list(v) for k, v in self._aoc_cached(cs, on)}
+
+    def _aoc_uncached(
+        self, cs: tuple[str, ...], on: dt.date
+    ) -> tuple[tuple[str, tuple[AddOnEdit, ...]], ...]:
         g = self._group("NCCI_AOC", on)
         if g is None:
-            return {}
+            return ()
         sql = text(
             "SELECT add_on_code, primary_code, edit_type, effective_date, deletion_date FROM cs_aoc "
             "WHERE release_id IN :ids AND add_on_code IN :cs ORDER BY add_on_code, primary_code"
         ).bindparams(bindparam("ids", expanding=True), bindparam("cs", expanding=True))
         with self._read() as conn:
-            rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": cs}).all()
+            rows = conn.execute(sql, {"ids": list(g.release_ids), "cs": list(cs)}).all()
         out: dict[str, list[AddOnEdit]] = {}
         for r in rows:
             eff, dele = _date(r[3]), _date(r[4])
@@ -513,26 +538,31 @@ class SqlCodeStore:
             lst = out.setdefault(r[0], [])
             if all(e.primary_code != r[1] for e in lst):
                 lst.append(AddOnEdit(add_on_code=r[0], primary_code=r[1], edit_type=int(r[2]), release=g.ref))
-        return out
+        return tuple((k, tuple(v)) for k, v in out.items())
 
     def icd10cm_children(self, code: str, billable_only: bool = True) -> list[str]:
         self._refresh()
         self._ensure_icd10cm()
         c = icd10cm_with_dot(code)
-        g = self._group("ICD10CM", dt.date.today())
-        if g is None:
-            return []
+        return list(self._children_cached(c, dt.date.today(), billable_only))
+
+    def _children_uncached(self, c: str, on: dt.date, billable_only: bool) -> tuple[str, ...]:
+        g = self._group("ICD10CM", on)
+        if g is None or not c:
+            return ()
+        # a prefix range (code > 'M17.1' AND code < 'M17.2') uses the (system, code) index; LIKE
+        # does not on PostgreSQL without a text_pattern_ops index
         sql = text(
             "SELECT DISTINCT code FROM cs_code WHERE system = 'ICD10CM' AND release_id IN :ids "
-            "AND code LIKE :p AND code <> :c"
+            "AND code > :c AND code < :hi"
             + (" AND billable = :t" if billable_only else "")
             + " ORDER BY code"
         ).bindparams(bindparam("ids", expanding=True))
-        params: dict[str, Any] = {"ids": list(g.release_ids), "p": c + "%", "c": c}
+        params: dict[str, Any] = {"ids": list(g.release_ids), "c": c, "hi": _prefix_upper(c)}
         if billable_only:
             params["t"] = True
         with self._read() as conn:
-            return list(conn.execute(sql, params).scalars())
+            return tuple(r for r in conn.execute(sql, params).scalars() if r.startswith(c))
 
     def releases(self) -> list[Release]:
         return rel_mod.list_releases(self.engine)
@@ -541,6 +571,11 @@ class SqlCodeStore:
         if system in (None, "ICD10CM"):
             self._ensure_icd10cm()
         return _search(self.engine, query, system, limit)
+
+
+def _prefix_upper(prefix: str) -> str:
+    """The smallest string above every string starting with `prefix` ('M17.1' -> 'M17.2')."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _ymd(v: int | None) -> dt.date | None:

@@ -115,6 +115,9 @@ class InboundMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # when processing was last enqueued (set on insert, since every stored row is enqueued after its
+    # commit, and by the sweeper): a row waiting in a long queue is not re-enqueued as if lost
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=utcnow)
     imap_done: Mapped[bool] = mapped_column(Boolean, default=False)  # moved/flagged on the server
 
     case: Mapped[Case | None] = relationship(back_populates="messages", foreign_keys=[case_id])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -59,24 +60,55 @@ def _stage(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def process_inbound(session: Session, inbound_id: int, store: CodeStore, settings: Settings) -> str | None:
-    """Process one stored mail; idempotent. Returns the final state, or None if nothing to do."""
-    query = select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
+    """Process one stored mail; idempotent. Returns the final state, or None if nothing to do
+    (already done, unknown, or being processed right now by another worker: a duplicate task skips
+    the locked row instead of queueing behind it; the holder finishes it or the sweeper retries)."""
+    query = (
+        select(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.state.in_(PROCESSABLE))
+        .with_for_update(skip_locked=True)
+    )
     msg = session.scalar(query)
-    if msg is None or msg.state not in PROCESSABLE:
+    if msg is None:
         return None
     msg.attempts += 1
     try:
         return _process(session, msg, store, settings)
     except StageError as exc:
-        session.rollback()
-        msg = session.get(InboundMessage, inbound_id)
-        assert msg is not None
+        session.rollback()  # drops the lock: take the row again (another worker may have finished it)
+        msg = session.scalar(query)
+        if msg is None:
+            return None
+        msg.attempts += 1
         msg.state = "failed"
         msg.failed_stage = exc.stage
         msg.reason = str(exc)[:2000]
         msg.processed_at = utcnow()
         log.warning("inbound %s failed at %s: %s", inbound_id, exc.stage, type(exc.error).__name__)
         return "failed"
+
+
+def process_inbound_batch(
+    session_factory: Callable[[], Session], ids: Iterable[int], store: CodeStore, settings: Settings
+) -> dict[int, str | None]:
+    """Process many stored mails, each in its own transaction (one session reused): a mail that
+    breaks (even with an unexpected error) is rolled back alone and left for the sweeper; the
+    others are committed. Idempotent like `process_inbound`: done ids are skipped by their state.
+    Returns {id: final state, or None when skipped or left for the sweeper}."""
+    out: dict[int, str | None] = {}
+    with session_factory() as session:
+        for inbound_id in dict.fromkeys(ids):  # in order, each once
+            try:
+                out[inbound_id] = process_inbound(session, inbound_id, store, settings)
+                session.commit()
+            except Exception as exc:
+                session.rollback()
+                out[inbound_id] = None
+                log.warning("inbound %s not processed (%s); left for the sweeper", inbound_id,
+                            type(exc).__name__)  # fmt: skip
+            finally:
+                session.expunge_all()
+    return out
 
 
 def _process(session: Session, msg: InboundMessage, store: CodeStore, settings: Settings) -> str:
@@ -111,7 +143,7 @@ def _process(session: Session, msg: InboundMessage, store: CodeStore, settings: 
     if msg.size > settings.max_message_bytes:
         audit.record(session, "system", "oversized", case.id, inbound_id=msg.id)
         return _finish(msg, state, "oversized: stored, not drafted")
-    _stage("draft", _draft, session, msg, case, parsed, store)
+    _stage("draft", _draft, session, msg, case, parsed, store, is_follow_up)
     audit.record(session, "system", "drafted", case.id, inbound_id=msg.id)
     return _finish(msg, state, "drafted")
 
@@ -128,13 +160,17 @@ def _sender_limits(session: Session, msg: InboundMessage, settings: Settings) ->
     if not msg.sender:
         return None
     now = utcnow()
-    base = select(func.count(InboundMessage.id)).where(
-        InboundMessage.sender == msg.sender, InboundMessage.id != msg.id
-    )
-    burst = session.scalar(base.where(InboundMessage.received_at >= now - LOOP_WINDOW)) or 0
+    recent = InboundMessage.received_at >= now - LOOP_WINDOW
+    counts = session.execute(  # both counts in one statement
+        select(func.count(InboundMessage.id).filter(recent), func.count(InboundMessage.id)).where(
+            InboundMessage.sender == msg.sender,
+            InboundMessage.id != msg.id,
+            InboundMessage.received_at >= now - dt.timedelta(days=1),
+        )
+    ).one()
+    burst, today = int(counts[0] or 0), int(counts[1] or 0)
     if burst >= LOOP_MAX_PER_WINDOW:
         return Classification("loop", f"more than {LOOP_MAX_PER_WINDOW} mails from this sender in 10 minutes")
-    today = session.scalar(base.where(InboundMessage.received_at >= now - dt.timedelta(days=1))) or 0
     if today >= settings.sender_daily_quota:
         return Classification("rejected", f"sender over the daily quota of {settings.sender_daily_quota}")
     return None
@@ -178,12 +214,19 @@ def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[
 
     case: Case | None = None
     refs = [r for r in [*parsed.in_reply_to, *reversed(parsed.references)] if r]
-    if refs:
-        case_id = session.scalar(
-            select(ThreadMessageId.case_id).where(ThreadMessageId.message_id.in_(refs)).limit(1)
-        )
-        if case_id is not None:
-            case = session.get(Case, case_id)
+    # one statement answers both "which case do the references name" and "is our Message-ID known"
+    wanted = [*refs, msg.message_id] if msg.message_id else refs
+    known: dict[str, int] = {}
+    if wanted:
+        rows = session.execute(
+            select(ThreadMessageId.message_id, ThreadMessageId.case_id).where(
+                ThreadMessageId.message_id.in_(wanted)
+            )
+        ).all()
+        known = {mid: case_id for mid, case_id in rows}
+    ref_case = next((known[r] for r in refs if r in known), None)
+    if ref_case is not None:
+        case = session.get(Case, ref_case)
     if case is None:
         token = case_token(parsed.subject or "")
         if token is not None:
@@ -205,14 +248,14 @@ def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[
     elif case.state in (CASE_CLOSED, CASE_ANSWERED, CASE_APPROVED):
         audit.record(session, "system", "reopened", case.id, reason="follow-up arrived")
         case.state = CASE_OPEN
-    if msg.message_id and not session.scalar(
-        select(ThreadMessageId.id).where(ThreadMessageId.message_id == msg.message_id)
-    ):
+    if msg.message_id and msg.message_id not in known:
         session.add(ThreadMessageId(message_id=msg.message_id, case_id=case.id))
     return case, is_follow_up
 
 
-def _draft(session: Session, msg: InboundMessage, case: Case, parsed: ParsedMail, store: CodeStore) -> Draft:
+def _draft(
+    session: Session, msg: InboundMessage, case: Case, parsed: ParsedMail, store: CodeStore, follow_up: bool
+) -> Draft:
     from consultant.drafting.analyze import analyze
     from consultant.drafting.draft import build_draft
 
@@ -227,9 +270,11 @@ def _draft(session: Session, msg: InboundMessage, case: Case, parsed: ParsedMail
         case_id=case.id,
         date_of_service=analysis.date_of_service,
     )
-    last = session.scalar(select(func.max(Draft.version)).where(Draft.case_id == case.id)) or 0
-    for old in session.scalars(select(Draft).where(Draft.case_id == case.id, Draft.state == DRAFT_READY)):
-        old.state = DRAFT_SUPERSEDED
+    last = 0
+    if follow_up:  # a case created just now has no drafts yet
+        last = session.scalar(select(func.max(Draft.version)).where(Draft.case_id == case.id)) or 0
+        for old in session.scalars(select(Draft).where(Draft.case_id == case.id, Draft.state == DRAFT_READY)):
+            old.state = DRAFT_SUPERSEDED
     draft = Draft(
         case_id=case.id,
         inbound_id=msg.id,
