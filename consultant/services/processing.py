@@ -11,9 +11,9 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from consultant.codes.model import CodeStore
@@ -37,6 +37,9 @@ from consultant.db.models import (
 from consultant.mail.model import Classification, ParsedMail
 from consultant.services import audit
 from consultant.settings import Settings
+
+if TYPE_CHECKING:
+    from consultant.drafting.analyze import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +133,27 @@ def _process(session: Session, msg: InboundMessage, store: CodeStore, settings: 
         allowed_senders=settings.allowed_senders,
         max_bytes=settings.max_message_bytes,
     )
-    if verdict.kind == "consult":
-        verdict = _sender_limits(session, msg, settings) or verdict
-    if verdict.kind == "rejected":
-        _stage("notice", _refusal_notice, session, msg, parsed, verdict, settings)
-    if verdict.kind not in ("consult", "follow_up"):
-        return _finish(msg, verdict.kind, verdict.reason)
+    # the inbound row is written once, at commit: the lookups below must not flush it half-done
+    with session.no_autoflush:
+        if verdict.kind == "consult":
+            verdict = _sender_limits(session, msg, settings) or verdict
+        if verdict.kind == "rejected":
+            _stage("notice", _refusal_notice, session, msg, parsed, verdict, settings)
+        if verdict.kind not in ("consult", "follow_up"):
+            return _finish(msg, verdict.kind, verdict.reason)
 
-    case, is_follow_up = _stage("thread", _thread, session, msg, parsed)
-    msg.case_id = case.id
-    state = "follow_up" if is_follow_up else "consult"
-    if msg.size > settings.max_message_bytes:
-        audit.record(session, "system", "oversized", case.id, inbound_id=msg.id)
-        return _finish(msg, state, "oversized: stored, not drafted")
-    _stage("draft", _draft, session, msg, case, parsed, store, is_follow_up)
-    audit.record(session, "system", "drafted", case.id, inbound_id=msg.id)
-    return _finish(msg, state, "drafted")
+        oversized = msg.size > settings.max_message_bytes
+        # analysed before threading (it needs no case), so a new case is inserted in its final state
+        analysis: Analysis | None = None if oversized else _stage("draft", _analyze, parsed, store)
+        case, is_follow_up = _stage("thread", _thread, session, msg, parsed, analysis)
+        msg.case_id = case.id
+        state = "follow_up" if is_follow_up else "consult"
+        if analysis is None:
+            audit.record(session, "system", "oversized", case.id, inbound_id=msg.id)
+            return _finish(msg, state, "oversized: stored, not drafted")
+        _stage("draft", _draft, session, msg, case, parsed, analysis, is_follow_up)
+        audit.record(session, "system", "drafted", case.id, inbound_id=msg.id)
+        return _finish(msg, state, "drafted")
 
 
 def _finish(msg: InboundMessage, state: str, reason: str) -> str:
@@ -208,8 +216,11 @@ def _refusal_notice(
     return case
 
 
-def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[Case, bool]:
-    """Find the case: In-Reply-To / References first, then the [Case #N] token; else a new case."""
+def _thread(
+    session: Session, msg: InboundMessage, parsed: ParsedMail, analysis: Analysis | None = None
+) -> tuple[Case, bool]:
+    """Find the case: In-Reply-To / References first, then the [Case #N] token; else a new case
+    (inserted already `drafted` with its severity when the analysis for its draft is given)."""
     from consultant.mail.threading import case_token
 
     case: Case | None = None
@@ -236,15 +247,20 @@ def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[
                 case = candidate
     is_follow_up = case is not None
     if case is None:
-        case = Case(
-            subject=parsed.subject or "",
-            requester=parsed.from_addr or "",
-            requester_name=parsed.from_name,
-            reply_to=parsed.reply_to,
-            state=CASE_OPEN,
-        )
-        session.add(case)
-        session.flush()
+        # INSERT .. RETURNING through the ORM: the case and its id, without flushing the inbound
+        # row (written once, at commit)
+        case = session.scalars(
+            insert(Case)
+            .values(
+                subject=parsed.subject or "",
+                requester=parsed.from_addr or "",
+                requester_name=parsed.from_name,
+                reply_to=parsed.reply_to,
+                state=CASE_OPEN if analysis is None else CASE_DRAFTED,
+                max_severity=None if analysis is None else _max_severity(analysis),
+            )
+            .returning(Case)
+        ).one()
     elif case.state in (CASE_CLOSED, CASE_ANSWERED, CASE_APPROVED):
         audit.record(session, "system", "reopened", case.id, reason="follow-up arrived")
         case.state = CASE_OPEN
@@ -253,13 +269,27 @@ def _thread(session: Session, msg: InboundMessage, parsed: ParsedMail) -> tuple[
     return case, is_follow_up
 
 
-def _draft(
-    session: Session, msg: InboundMessage, case: Case, parsed: ParsedMail, store: CodeStore, follow_up: bool
-) -> Draft:
+def _analyze(parsed: ParsedMail, store: CodeStore) -> Analysis:
     from consultant.drafting.analyze import analyze
+
+    return analyze(parsed.question, store)
+
+
+def _max_severity(analysis: Analysis) -> str | None:
+    severities = {f.severity for f in analysis.findings}
+    return next((s for s in ("error", "warning", "info") if s in severities), None)
+
+
+def _draft(
+    session: Session,
+    msg: InboundMessage,
+    case: Case,
+    parsed: ParsedMail,
+    analysis: Analysis,
+    follow_up: bool,
+) -> Draft:
     from consultant.drafting.draft import build_draft
 
-    analysis = analyze(parsed.question, store)
     content = build_draft(
         parsed_subject=parsed.subject or case.subject,
         asker_name=parsed.from_name,
@@ -285,9 +315,9 @@ def _draft(
         analysis=analysis.to_json(),
     )
     session.add(draft)
-    severities = [f.severity for f in analysis.findings]
-    case.max_severity = next((s for s in ("error", "warning", "info") if s in severities), None)
-    case.state = CASE_DRAFTED
+    if follow_up:  # a new case was inserted with these already
+        case.max_severity = _max_severity(analysis)
+        case.state = CASE_DRAFTED
     return draft
 
 
