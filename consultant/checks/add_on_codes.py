@@ -33,10 +33,17 @@ class AddOnCodes:
                             self.name,
                             "error",
                             (m.code,),
-                            f"{m.code} is an add-on code (NCCI add-on edit type 1) and is payable only "
-                            "with one of its primary codes, none of which is in the question: "
-                            f"{cap_list(primaries, MAX_PRIMARIES)}.",
+                            f"{m.code} is an add-on code (NCCI add-on edit type 1): CMS pays it only "
+                            "when one of its primary codes is also payable to the same practitioner "
+                            "for the same patient on the same date of service. None is in the "
+                            f"question; its primary codes: {cap_list(primaries, MAX_PRIMARIES)}.",
                             src,
+                            summary=(
+                                f"No: {m.code} is an add-on code and is not paid alone; it is payable only "
+                                "with one of its primary codes "
+                                f"({cap_list(primaries, MAX_PRIMARIES)}) reported by the same practitioner "
+                                "for the same patient on the same date."
+                            ),
                         )
                     )
                 elif 3 in types:

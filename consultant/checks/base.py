@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from consultant.checks.model import CheckContext, Source
 from consultant.codes.model import CodeInfo, MueLimit, ReleaseRef
@@ -85,3 +86,27 @@ def fmt_date(d: dt.date | None) -> str:
 def cap_list(items: list[str], cap: int) -> str:
     shown = ", ".join(items[:cap])
     return shown + (f" and {len(items) - cap} more" if len(items) > cap else "")
+
+
+_NUMBER = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|few|several)"
+_DIFFERENT_DATES = re.compile(
+    r"(?i)\b(?:"
+    rf"{_NUMBER}\s+(?:days?|weeks?|months?)\s+(?:ago|earlier|before|prior|later|after(?:wards)?)"
+    r"|yesterday|the (?:day|week|month) before|last (?:week|month)"
+    r"|(?:on|at) (?:a |an )?(?:different|separate|another|other|later|earlier|previous|prior) "
+    r"(?:date|day|dos|date of service|encounter|visit)"
+    r"|(?:different|separate) (?:dates|days|dates of service)"
+    r")\b"
+)
+_NEGATED = re.compile(r"(?i)\b(?:not|n't|never|no)\s+(?:\w+\s+){0,2}$")
+
+
+def different_dates_hint(text: str) -> str | None:
+    """The words of the mail that clearly place services on different dates ("three weeks ago",
+    "on a different date"), else None. Only explicit wording counts; a negation just before it
+    ("not on a different day") does not."""
+    for m in _DIFFERENT_DATES.finditer(text or ""):
+        if _NEGATED.search(text[max(0, m.start() - 30) : m.start()]):
+            continue
+        return " ".join(m.group(0).split())
+    return None

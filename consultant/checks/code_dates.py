@@ -23,6 +23,13 @@ class CodeDates:
                 if not ctx.date_of_service:
                     msg += " The mail gives no date of service: if the service was before the "
                     msg += "termination date, the code was still valid then."
+                summary = (
+                    f"{info.code} was terminated effective {fmt_date(info.termination_date)}, so it was not "
+                    f"valid {when}; the code in effect on that date comes from the HCPCS / CPT update for "
+                    "that quarter (our tables do not name a replacement)."
+                    if ctx.date_of_service
+                    else None
+                )
                 out.append(
                     Finding(
                         self.name,
@@ -30,6 +37,7 @@ class CodeDates:
                         (info.code,),
                         msg,
                         source_of(info.release),
+                        summary=summary,
                     )
                 )
             elif info.status == "not_yet_effective":

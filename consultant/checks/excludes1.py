@@ -36,6 +36,11 @@ class Excludes1:
                             "conditions are unrelated to each other, both may be reported. Confirm from the "
                             "record which applies.",
                             source_of(info.release),
+                            summary=(
+                                f"{a.code} and {b.code} are not reported together (Excludes1) unless the "
+                                "record shows the two conditions are unrelated; clarify with the provider "
+                                "which one is documented."
+                            ),
                         )
                     )
         return out

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from consultant.checks.base import X_MODIFIERS, global_days, info_for, is_em, procedures, source_of
+from consultant.checks.base import (
+    X_MODIFIERS,
+    different_dates_hint,
+    global_days,
+    info_for,
+    is_em,
+    procedures,
+    source_of,
+)
 from consultant.checks.model import CheckContext, Finding
+from consultant.codes.model import CodeInfo
 
 
 class GlobalSurgery:
@@ -21,31 +30,12 @@ class GlobalSurgery:
             info = info_for(ctx, p)
             if global_days(info) in ("010", "090"):
                 majors.append((p, info))
+        hint = different_dates_hint(ctx.text)
         for em in ems:
             if set(em.modifiers) & {"24", "25", "57"}:
                 continue
             for p, info in majors:
-                days = global_days(info)
-                advice = (
-                    "57 when this E/M led to the decision for surgery (the day before or the day of a major "
-                    "procedure)"
-                    if days == "090"
-                    else "25 when the E/M is significant and separately identifiable from the usual "
-                    "pre-procedure evaluation"
-                )
-                out.append(
-                    Finding(
-                        self.name,
-                        "warning",
-                        (em.code, p.code),
-                        f"{em.code} is an E/M service reported with {p.code}, which has a {days}-day "
-                        "global surgical "
-                        "package that includes the related E/M visits; the E/M is separately payable only "
-                        "with a "
-                        f"modifier: {advice}; 24 for an unrelated E/M during the postoperative period.",
-                        source_of(info.release),
-                    )
-                )
+                out.append(self._em_in_global(em.code, p.code, global_days(info), hint, info))
         for m in procs:
             for mod in ("25", "57"):
                 if mod in m.modifiers and not is_em(m.code):
@@ -75,6 +65,53 @@ class GlobalSurgery:
                     )
                 )
         return out
+
+    def _em_in_global(
+        self, em: str, proc: str, days: str | None, hint: str | None, info: CodeInfo
+    ) -> Finding:
+        src = source_of(info.release)
+        if hint:  # the mail places the procedure on another date: a postoperative visit
+            return Finding(
+                self.name,
+                "error",
+                (em, proc),
+                f'The mail places {proc} on another date ("{hint}"): {proc} has a {days}-day global '
+                f"surgical package, and E/M visits by the same physician (or another of the same group and "
+                f"specialty) during its postoperative period are included in it when they relate to the "
+                f"surgery. {em} reported without a modifier will be treated as part of the package. When "
+                f"the visit was for a problem unrelated to the surgery, report {em} with modifier 24 and a "
+                f"diagnosis that shows the unrelated problem; the record must support it.",
+                src,
+                summary=(
+                    f"Yes: {em} during the {days}-day global period of {proc} needs modifier 24, with a "
+                    f"diagnosis and documentation showing the visit was unrelated to the surgery; without "
+                    f"it the visit is included in the surgical package."
+                ),
+                confirm=(
+                    f"that the visit ({em}) was unrelated to the surgery ({proc}) and by whom it was "
+                    f"performed (24 applies to the same physician or group and specialty)"
+                ),
+            )
+        advice = (
+            "57 when this E/M led to the decision for surgery (the day before or the day of a major "
+            "procedure)"
+            if days == "090"
+            else "25 when the E/M is significant and separately identifiable from the usual "
+            "pre-procedure evaluation"
+        )
+        return Finding(
+            self.name,
+            "warning",
+            (em, proc),
+            f"{em} is an E/M service reported with {proc}, which has a {days}-day global surgical "
+            "package that includes the related E/M visits; the E/M is separately payable only with a "
+            f"modifier: {advice}; 24 for an unrelated E/M during the postoperative period.",
+            src,
+            summary=(
+                f"{em} with {proc} ({days}-day global) is payable only with the modifier that fits: "
+                f"{advice}, or 24 for an unrelated visit during the postoperative period."
+            ),
+        )
 
 
 check = GlobalSurgery()

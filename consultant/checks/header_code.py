@@ -24,9 +24,13 @@ class HeaderCode:
             msg = (
                 f"{info.code} is a header code, not valid for billing: report it to the highest specificity."
             )
+            summary = f"{info.code} is a header code and cannot be billed"
             if children:
                 msg += f" Billable codes under it: {cap_list(children, MAX_SUGGESTIONS)}."
-            out.append(Finding(self.name, "error", (info.code,), msg, source_of(info.release)))
+                summary += f": report the billable code the record supports ({cap_list(children, 4)})"
+            out.append(
+                Finding(self.name, "error", (info.code,), msg, source_of(info.release), summary=summary + ".")
+            )
         return out
 
 

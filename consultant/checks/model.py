@@ -29,6 +29,10 @@ class Finding:
     codes: tuple[str, ...]
     message: str
     source: Source | None = None
+    # one or two sentences that answer the asker's question from this finding (the draft's short
+    # answer), and what the consultant should confirm in the record; neither is part of the JSON
+    summary: str | None = field(default=None, compare=False)
+    confirm: str | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

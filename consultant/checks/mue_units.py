@@ -56,6 +56,10 @@ class MueUnits:
                     (m.code,),
                     msg,
                     source_of(lim.release),
+                    summary=(
+                        f"{m.code} x{m.units} is above its MUE of {lim.value} unit(s) "
+                        f"(MAI {lim.adjudication_indicator})."
+                    ),
                 )
             )
         return out

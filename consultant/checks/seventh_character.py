@@ -37,6 +37,46 @@ def describe_characters(chars: list[tuple[str, str]]) -> str:
     return text
 
 
+_EPISODE_SIGNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "initial encounter",
+        re.compile(
+            r"\b(?:ED|ER)\b|(?i:\binitial (?:encounter|visit)\b|\bemergency (?:department|room)\b"
+            r"|\bactive treatment\b)"
+        ),
+    ),
+    ("subsequent encounter", re.compile(r"(?i)\bsubsequent (?:encounter|visit)\b|\broutine healing\b")),
+    ("sequela", re.compile(r"(?i)\bsequela[e]?\b|\blate effects?\b")),
+)
+_OPEN = re.compile(r"(?i)\bopen fracture\b|\bfracture\b[^.]{0,30}\bopen\b|\bcompound fracture\b")
+_CLOSED = re.compile(r"(?i)\bclosed fracture\b|\bfracture\b[^.]{0,30}\bclosed\b")
+
+
+def likely_seventh(text: str, chars: list[tuple[str, str]]) -> tuple[str, str, tuple[str, ...]] | None:
+    """(character, meaning, the words that support it) when the mail clearly points to one 7th
+    character: one episode of care named ("initial encounter", an ED visit, "sequela"...) and, for
+    fractures, open or closed stated or implied; else None."""
+    kinds = [(kind, m.group(0)) for kind, rx in _EPISODE_SIGNS if (m := rx.search(text or ""))]
+    if len(kinds) != 1:
+        return None
+    kind, word = kinds[0]
+    words: tuple[str, ...] = (word,)
+    cands = [(c, mean) for c, mean in chars if mean.lower().startswith(kind)]
+    if len(cands) > 1:
+        is_open, is_closed = bool(_OPEN.search(text)), bool(_CLOSED.search(text))
+        if is_open and is_closed:
+            return None
+        if is_open:
+            cands = [(c, mean) for c, mean in cands if "open" in mean.lower()]
+        else:
+            cands = [(c, mean) for c, mean in cands if "open" not in mean.lower()]
+            if (closed := _CLOSED.search(text)) is not None:
+                words += (closed.group(0),)
+    if len(cands) != 1:
+        return None
+    return cands[0][0], cands[0][1], words
+
+
 def _plain(code: str) -> str:
     return code.replace(".", "")
 
@@ -74,17 +114,37 @@ class SeventhCharacter:
             children = [
                 c for c in ctx.store.icd10cm_children(info.code, billable_only=True) if len(_plain(c)) == 7
             ]
-            if len(plain) == 6:
-                msg = (
-                    f"{info.code} needs a 7th character (for example {info.code}{letters[0]}): "
-                    f"the category requires one of {shown}."
+            likely = likely_seventh(ctx.text, chars)
+            summary = None
+            if len(plain) == 6 or (children and all(_plain(c)[:-1] == plain.ljust(6, "X") for c in children)):
+                stem = plain.ljust(6, "X")
+                need = (
+                    "a 7th character"
+                    if len(plain) == 6
+                    else "the placeholder X to fill the empty positions and a 7th character"
                 )
-            elif children and all(_plain(c)[:-1] == plain.ljust(6, "X") for c in children):
-                example = _dotted(plain.ljust(6, "X") + letters[0])
-                msg = (
-                    f"{info.code} needs the placeholder X to fill the empty positions and a 7th character "
-                    f"(for example {example}); 7th characters: {shown}."
-                )
+                if likely:
+                    char, meaning, words = likely
+                    full = _dotted(stem + char)
+                    said = " and ".join(f'"{w}"' for w in words)
+                    msg = (
+                        f"{info.code} is not complete: it needs {need}. The mail says {said}, which "
+                        f"points to 7th character {char} ({meaning}): {full}. The category's 7th "
+                        f"characters: {shown}."
+                    )
+                    summary = (
+                        f"No: {info.code} is not a complete code; it needs {need}. The mail points to "
+                        f"{char} ({meaning}), so report {full} if the record agrees."
+                    )
+                else:
+                    msg = (
+                        f"{info.code} is not complete: it needs {need} ({_dotted(stem)}_), chosen from "
+                        f"the record's episode of care: {shown}."
+                    )
+                    summary = (
+                        f"No: {info.code} is not a complete code; it needs {need} for the documented "
+                        "episode of care."
+                    )
             else:
                 msg = (
                     f"{info.code} is not complete: it needs more characters and a 7th character; "
@@ -92,7 +152,9 @@ class SeventhCharacter:
                 )
                 if children:
                     msg += f" Complete codes under it include {cap_list(children, MAX_SHOWN)}."
-            out.append(Finding(self.name, "error", (info.code,), msg, source_of(info.release)))
+            out.append(
+                Finding(self.name, "error", (info.code,), msg, source_of(info.release), summary=summary)
+            )
         return out
 
     def _invalid(

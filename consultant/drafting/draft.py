@@ -42,9 +42,11 @@ PFS_STATUS = {
     "X": "excluded from coverage by statute",
 }
 GLOBAL_DAYS = {
-    "000": "0-day global (endoscopy or minor procedure; same-day E/M included)",
-    "010": "10-day global (minor procedure)",
-    "090": "90-day global (major surgery; day-before and same-day E/M included)",
+    "000": "0-day global (endoscopy or minor procedure; a same-day E/M is included unless significant "
+    "and separately identifiable, modifier 25)",
+    "010": "10-day global (minor procedure; same-day E/M and related visits for 10 days after are included)",
+    "090": "90-day global (major surgery; E/M the day before and the day of surgery and related visits "
+    "for 90 days after are included)",
     "XXX": "global concept does not apply",
     "YYY": "global period set by the Medicare contractor",
     "ZZZ": "add-on code, within the global period of its primary procedure",
@@ -72,7 +74,7 @@ NOTE_KEYS = (
 )
 MAX_NOTES = 3
 MAX_NOTE_CHARS = 160
-MAX_QUESTION_CHARS = 320
+MAX_QUESTION_CHARS = 420
 
 CONFIRM = {
     "invalid_code": "the code {codes} as written in the record (typing error, or deleted code)",
@@ -166,15 +168,71 @@ def _short(text: str, limit: int) -> str:
 _FORWARD_LINE = re.compile(
     r"^\s*(?:-{2,}.*(?:forward|original).*-*|(?:from|to|cc|date|sent|subject)\s*:.*)$", re.IGNORECASE
 )
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|bonjour)\b"
+    r"[^.?!\n]{0,40}[,!:]?\s*$",
+    re.IGNORECASE,
+)
+_SIGNOFF = re.compile(
+    r"^\s*(?:thanks|thank you|thx|many thanks|merci|regards|best|kind regards|best regards|warm regards"
+    r"|cheers|sincerely|respectfully|sent from)\b[^.?]{0,30}$|^\s*--\s*$",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"(?i)\(?\b\d{3}\)?[ .-]\d{3}-\d{4}\b|\b\d{3}-\d{4}\b|\bNPI\b|\bext\.? ?\d|@|\bphone\b|\bfax\b"
+    r"|\b\d{2,6} [A-Z][a-z]+ (?:St|Ave|Blvd|Dr|Rd|Road|Street|Avenue|Lane|Ln|Way|Suite)\b"
+)
+_SMALL_WORDS = frozenset({"of", "and", "&", "|", "-", "–", "for", "the", "at", "ext", "ext."})
+
+
+def _signature_like(line: str) -> bool:
+    """A line of a signature block: a name, credentials, a practice, contact details."""
+    text = line.strip()
+    if not text or "?" in text or text.endswith("."):
+        return False
+    if _CONTACT.search(text):
+        return True
+    words = [w for w in re.split(r"[\s,]+", text) if w]
+    return len(words) <= 8 and all(
+        w.lower() in _SMALL_WORDS or not w[0].isalpha() or w[0].isupper() for w in words
+    )
+
+
+def _trim_question(question: str) -> str:
+    """The question without the greeting line, the sign-off and the signature block after it, and
+    trailing paragraphs that are only a signature or contact details (names, phone, address)."""
+    lines = [ln for ln in question.splitlines() if not _FORWARD_LINE.match(ln)]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if lines and _GREETING.match(lines[0]):
+        lines.pop(0)
+    for i, ln in enumerate(lines):
+        if i > 0 and _SIGNOFF.match(ln) and any(x.strip() for x in lines[:i]):
+            lines = lines[:i]
+            break
+    paragraphs: list[list[str]] = [[]]
+    for ln in lines:
+        if ln.strip():
+            paragraphs[-1].append(ln)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    paragraphs = [p for p in paragraphs if p]
+    while len(paragraphs) > 1 and all(_signature_like(ln) for ln in paragraphs[-1]):
+        paragraphs.pop()
+    if paragraphs:  # a signature that follows the last sentence without a blank line
+        last = paragraphs[-1]
+        while len(last) > 1 and _signature_like(last[-1]) and _CONTACT.search(last[-1]):
+            last.pop()
+    return "\n\n".join("\n".join(p) for p in paragraphs)
 
 
 def _brief_question(question: str) -> str:
-    """The question, PHI and forward header lines removed, whitespace collapsed, cut near the limit."""
-    lines = [ln for ln in question.splitlines() if not _FORWARD_LINE.match(ln)]
-    text = " ".join(redact("\n".join(lines)).split())
+    """The question without greeting and signature, PHI and forward header lines removed, whitespace
+    collapsed, cut at a sentence end near the limit."""
+    text = " ".join(redact(_trim_question(question) or question).split())
     if len(text) <= MAX_QUESTION_CHARS:
         return text
-    cut = text.rfind(". ", 0, MAX_QUESTION_CHARS)
+    cut = max(text.rfind(". ", 0, MAX_QUESTION_CHARS), text.rfind("? ", 0, MAX_QUESTION_CHARS))
     return text[: cut + 1] if cut > MAX_QUESTION_CHARS // 2 else _short(text, MAX_QUESTION_CHARS)
 
 
@@ -257,16 +315,88 @@ def _source_text(src: Source | None) -> str | None:
     return f"{src.file} ({src.release})" if src else None
 
 
-def confirm_items(findings: list[Finding], has_date: bool) -> list[str]:
+MAX_SHORT_SENTENCES = 3
+_UNITS_QUESTION = re.compile(r"(?i)\bunits?\b|\bMUEs?\b")
+_EFFECTIVE = re.compile(r"effective (\d{4}-\d{2}-\d{2})")
+
+
+def _units_within_mue(codes: list[CodeMention], infos: dict[str, CodeInfo], findings: list[Finding]) -> str:
+    """'J3301 x4 is within its MUE of 16 unit(s) (MAI 3)...' for the codes whose units the store
+    checked and found within the limit; empty when there are none."""
+    over = {c for f in findings if f.rule == "mue_units" for c in f.codes}
+    parts: list[str] = []
+    for m in codes:
+        info = infos.get(m.code)
+        mue = info.indicators.get("mue") if info else None
+        if m.units is None or not mue or m.code in over or not mue.isdigit() or m.units > int(mue):
+            continue
+        mai = info.indicators.get("mue_mai") if info else None
+        parts.append(f"{m.code} x{m.units} is within its MUE of {mue}" + (f" (MAI {mai})" if mai else ""))
+    if not parts:
+        return ""
+    return "Units: " + "; ".join(parts) + "."
+
+
+def short_answer(
+    question: str, codes: list[CodeMention], infos: dict[str, CodeInfo], findings: list[Finding]
+) -> list[str]:
+    """One to three sentences that answer the question, taken from the findings' own summaries (most
+    severe first) and, for units, the MUE values of the store. Empty when no finding has one."""
+    sentences: list[str] = []
+    upper = question.upper()
+
+    def first_mention(f: Finding) -> int:
+        found = [i for c in f.codes if (i := upper.find(c.upper())) >= 0]
+        return min(found, default=len(upper))
+
+    ordered = sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), first_mention(f)))
+    for f in ordered:
+        if f.summary and f.rule != "phi" and f.summary not in sentences:
+            sentences.append(f.summary)
+    units = _units_within_mue(codes, infos, findings)
+    if units:
+        if _UNITS_QUESTION.search(question):
+            sentences.insert(0, units)
+        else:
+            sentences.append(units)
+    return sentences[:MAX_SHORT_SENTENCES]
+
+
+def later_releases(
+    infos: dict[str, CodeInfo], findings: list[Finding], date_of_service: str | None
+) -> list[str]:
+    """The releases used that took effect after the date of service ("PFS 2024-07")."""
+    if not date_of_service:
+        return []
+    out: list[str] = []
+    texts = [s.release for i in infos.values() if (s := source_of(i.release))]
+    texts += [f.source.release for f in findings if f.source]
+    texts += [mue.rsplit(" (", 1)[-1] for i in infos.values() if (mue := i.indicators.get("mue_source"))]
+    for text in texts:
+        m = _EFFECTIVE.search(text)
+        name = text.split(", effective")[0]
+        if m and m.group(1) > date_of_service[:10] and name not in out:
+            out.append(name)
+    return out
+
+
+def confirm_items(findings: list[Finding], has_date: bool, later: list[str] | None = None) -> list[str]:
     items: list[str] = []
     for f in findings:
         if f.severity == "info" and f.rule not in ("ptp_edits", "code_first"):
             continue
         template = CONFIRM.get(f.rule)
-        if template:
-            item = template.format(codes=" and ".join(f.codes) or "the codes")
-            if item not in items:
-                items.append(item)
+        codes = " and ".join(f.codes) or "the codes"
+        item = f.confirm or (template.format(codes=codes) if template else None)
+        if item and item not in items:
+            items.append(item)
+    if later:
+        items.append(
+            "the rules in force on the date of service: the loaded "
+            + ", ".join(later)
+            + (" release took" if len(later) == 1 else " releases took")
+            + " effect after it; the tables in force on that date may differ"
+        )
     if not has_date:
         items.append(
             "the date of service: the mail gives none, so the codes and edits in force today were used"
@@ -316,7 +446,10 @@ def build_draft(
         "codes": [_code_view(m, infos.get(m.code)) for m in codes],
         "findings": [_finding_view(f) for f in findings],
         "counts": counts,
-        "confirm": confirm_items(findings, bool(date_of_service)),
+        "short": short_answer(question, codes, infos, findings),
+        "confirm": confirm_items(
+            findings, bool(date_of_service), later_releases(infos, findings, date_of_service)
+        ),
         "sources": sources,
     }
     subject = render("mail/draft.subject.txt", **context).strip()

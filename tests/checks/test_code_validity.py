@@ -44,13 +44,18 @@ def test_billable_code_is_not_a_header(run):
 
 def test_s72_001_missing_seventh_character(run):
     [f] = run("S72.001", check=seventh_character.check)
-    assert f.severity == "error" and "7th character" in f.message and "S72.001A" in f.message
+    assert f.severity == "error" and "7th character" in f.message and "S72.001_" in f.message
+    assert "S72.001A" not in f.message  # nothing in the (empty) mail says which episode of care
+    [ed] = run("S72.001", check=seventh_character.check, text="ED visit, closed fracture")
+    assert "S72.001A" in ed.message
     assert run("S72.001", check=header_code.check) == []  # one finding, not two
 
 
 def test_placeholder_x_needed(run):
     [f] = run("T81.40", check=seventh_character.check)
-    assert "placeholder X" in f.message and "T81.40XA" in f.message
+    assert "placeholder X" in f.message and "T81.40X_" in f.message
+    [ed] = run("T81.40", check=seventh_character.check, text="initial encounter in the ED")
+    assert "T81.40XA" in ed.message
 
 
 def test_placeholder_x_missing_in_written_code(run):

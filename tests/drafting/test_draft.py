@@ -107,7 +107,8 @@ def test_bypassed_edit_short_answer_and_forward_headers_dropped(store):
     )
     d, findings = _draft(store, ["99214-25", "20610"], question=q)
     assert [f.severity for f in findings] == ["info"]
-    assert "No edit stops these codes as written" in d.body_text
+    short = " ".join(d.body_text.split("SHORT ANSWER\n", 1)[1].split("\n\n", 1)[0].split())
+    assert short.startswith("Yes: 99214-25 with 20610 on the same day passes the NCCI PTP edit")
     assert "rn@clinic.example" not in d.body_text and "Forwarded message" not in d.body_text
 
 
