@@ -97,6 +97,16 @@ class Stack:
     def poller(self) -> ManagedProcess:
         return self.start("poller", [*CLI, "poll"], CC_LOG_LEVEL="INFO")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far: the worker (parent and pool), the poller, PostgreSQL, Redis."""
+        by_name = {Path(p.log).stem: p.pid for p in self.procs}
+        return {
+            "worker": _tree_cpu_seconds(by_name.get("worker")),
+            "poller": _tree_cpu_seconds(by_name.get("poller")),
+            "postgres": _tree_cpu_seconds(getattr(self.pg, "pid", None)),
+            "redis": _tree_cpu_seconds(getattr(self.redis, "pid", None)),
+        }
+
     def imap(self) -> Any:
         return connect(ImapConfig(host=self.dovecot.host, port=self.dovecot.imap_port, user="alice",
                                   password=self.dovecot.users["alice"], ssl=False, timeout=60))  # fmt: skip
@@ -124,6 +134,32 @@ class Stack:
         deadline = time.monotonic() + 120
         while self.drafts() < n and time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+def _tree_cpu_seconds(root: int | None) -> float:
+    """CPU seconds (user + system) used so far by process `root` and its live descendants, with
+    the reaped children each one waited for (Linux /proc; 0.0 elsewhere)."""
+    if root is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parent[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(c for c, p in parent.items() if p == pid)
+    return total
 
 
 def machine() -> str:

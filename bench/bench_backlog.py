@@ -38,6 +38,7 @@ def main() -> int:
         print(f"APPEND: {n} mails ({size:.0f} B avg) in {append_s:.1f}s = {append_rate:.0f}/s", flush=True)
 
         stack.worker(concurrency=2)
+        cpu0 = stack.cpu_seconds()
         t0 = time.perf_counter()
         stack.poller()
         last_print = t0
@@ -56,6 +57,9 @@ def main() -> int:
                 last_print = now
             time.sleep(0.2)
         drain_s = time.perf_counter() - t0
+        cpu1 = stack.cpu_seconds()
+    cpu = {k: (cpu1[k] - cpu0.get(k, 0.0)) * 1000 / n for k in cpu1}  # ms of CPU per mail
+    cpu_total = sum(cpu.values())
     drain_rate = n / drain_s
     ratio = drain_rate / append_rate
     stored_s = stored_s or drain_s
@@ -71,6 +75,14 @@ def main() -> int:
         f"| {drain_rate:.0f} mails/s ({drain_s:.1f} s) "
         f"| {ratio:.2f} | >= 300 mails/s ({'met' if drain_rate >= 300 else 'NOT met'}), "
         f"ratio >= 1.0 ({'met' if ratio >= 1.0 else 'NOT met'}) |",
+        "",
+        "CPU per mail during the drain (all processes of each part, from /proc; independent of what "
+        "else the machine runs, unlike the rates):",
+        "",
+        "| worker (2 processes) | poller | PostgreSQL | Redis | total | bound on 2 free cores |",
+        "|---|---|---|---|---|---|",
+        f"| {cpu['worker']:.1f} ms | {cpu['poller']:.1f} ms | {cpu['postgres']:.1f} ms "
+        f"| {cpu['redis']:.1f} ms | {cpu_total:.1f} ms | {2000 / cpu_total:.0f} mails/s |",
         "",
         "The poller (IMAP fetch in batches of 200 + one multi-row INSERT + commit per batch, then one "
         "Celery message per 50 stored ids) runs alongside the workers; the drain rate is the processing "
