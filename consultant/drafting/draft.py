@@ -17,6 +17,7 @@ from consultant.checks.phi import redact
 from consultant.codes.model import CodeInfo
 from consultant.drafting.templates import render
 from consultant.extraction.model import CodeMention
+from consultant.mail.threading import strip_case_token, strip_reply_prefixes
 
 SYSTEM_NAMES = {"CPT": "CPT", "HCPCS": "HCPCS Level II", "ICD10CM": "ICD-10-CM", "ICD10PCS": "ICD-10-PCS"}
 SEVERITY_LABEL = {"error": "Problem", "warning": "Check", "info": "Note"}
@@ -100,14 +101,9 @@ class DraftContent:
     body_text: str
 
 
-_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|sv|antw|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_CASE_TOKEN = re.compile(r"\s*\[Case #\d+\]", re.IGNORECASE)
-
-
 def base_subject(subject: str) -> str:
-    """The subject without Re:/Fwd: prefixes and our [Case #N] token."""
-    s = _CASE_TOKEN.sub("", subject or "")
-    s = _PREFIX.sub("", s)
+    """The subject without Re:/Fwd: prefixes and our [Case #N] token (the mail module's rules)."""
+    s = strip_reply_prefixes(strip_case_token(strip_reply_prefixes(subject)))
     return " ".join(s.split())
 
 

@@ -81,7 +81,7 @@ def recipient_for(session: Session, case: Case) -> str:
 
 
 def queue_reply(session: Session, case: Case, draft: Draft) -> OutboundMessage:
-    from consultant.mail.threading import reply_subject
+    from consultant.drafting.draft import reply_subject
 
     settings = get_settings()
     to = recipient_for(session, case)
