@@ -2,14 +2,19 @@
 
     python bench/bench_extract.py [--seconds N]
 
-Mail text: the bodies of the labelled consult corpus (tests/corpus/consults, dense with codes) and
-of the real-world mails in ../shared/corpus (many clients and languages, few codes), measured together
-(the goal) and apart. Codes are confirmed against the in-memory store of the real code lists
-(tests/extraction/memstore.py). Exit status 1 when the mixed figure is under 2 MB/s.
+Mail text: the bodies of the labelled consult corpus (tests/corpus/consults, dense with codes: a code
+every ~45 bytes) and of the real-world mails in ../shared/corpus (many clients and languages, few
+codes), measured together (the mixed figure) and apart; then the consult questions alone (the new
+text only). Codes are confirmed against the in-memory store of the real code lists
+(tests/extraction/memstore.py). The dense-consult figure is the hard one and is printed on its own,
+with the goal next to each figure. Exit status 1 when the mixed or the dense-consult figure is
+under 2 MB/s. CPU time of this process; the load average is printed because a busy machine (2 shared
+cores) still slows a CPU-bound process somewhat (caches, frequency).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,6 +61,10 @@ def _real_world_texts(limit: int = 600) -> list[str]:
     return out
 
 
+def _goal(mbps: float) -> str:
+    return "goal 2 MB/s met" if mbps >= 2.0 else "UNDER the 2 MB/s goal"
+
+
 def main(argv: list[str]) -> int:
     seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 3.0
     store = memory_store()
@@ -64,21 +73,24 @@ def main(argv: list[str]) -> int:
     questions = [mail_question(r)[0] for r in raws]  # the new text only
     real = _real_world_texts()
     mixed = consult_texts + real
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     mbps, mails, n = _rate(mixed, store, seconds)
     print(
         f"extract, mail text ({len(consult_texts)} consult mails + {len(real)} real-world mails from "
-        f"../shared/corpus): {mbps:.2f} MB/s ({mails:.0f} mails/s, {n} mails)"
+        f"../shared/corpus): {mbps:.2f} MB/s ({mails:.0f} mails/s, {n} mails) -- {_goal(mbps)}"
     )
     if real:
         rmbps, _, _ = _rate(real, store, seconds)
-        print(f"extract, real-world mail text alone: {rmbps:.2f} MB/s")
+        print(f"extract, real-world mail text alone: {rmbps:.2f} MB/s -- {_goal(rmbps)}")
     cmbps, cmails, _ = _rate(consult_texts, store, seconds)
     print(
-        f"extract, consult mail text alone (a code every ~45 bytes): {cmbps:.2f} MB/s ({cmails:.0f} mails/s)"
+        f"extract, DENSE consult mail text alone (a code every ~45 bytes): {cmbps:.2f} MB/s "
+        f"({cmails:.0f} mails/s) -- {_goal(cmbps)}"
     )
     qmbps, qmails, _ = _rate(questions, store, seconds)
-    print(f"extract, consult question text alone: {qmbps:.2f} MB/s ({qmails:.0f} mails/s)")
-    return 0 if mbps >= 2.0 else 1
+    print(f"extract, consult question text alone: {qmbps:.2f} MB/s ({qmails:.0f} mails/s) -- {_goal(qmbps)}")
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0 if mbps >= 2.0 and cmbps >= 2.0 else 1
 
 
 if __name__ == "__main__":

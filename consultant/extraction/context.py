@@ -3,6 +3,7 @@
 - `negative_before`: the words right before a number say it is an identifier, an amount or an
   address part ("Claim #", "room", "NPI", "Suite", "$", "TX", "ZIP code", "version") -- not a code;
 - `strong_before`: the words right before it say it is a code ("CPT", "dx:", "code", "billed");
+- `before_verdict`: both at once, reading only the last word when it alone decides (the fast path);
 - `Sentences`: whether the sentence a candidate sits in talks about coding at all.
 """
 
@@ -122,14 +123,14 @@ def _line_before(text: str, s: int, width: int = 48) -> str:
     return seg[nl + 1 :] if nl >= 0 else seg
 
 
-def _tokens_before(seg: str) -> list[str]:
+def tokens_before(seg: str) -> list[str]:
     """The words right before the end of `seg`, nearest last, joined only by spaces, ':', '#', '='."""
     out: list[str] = []
     for part in reversed(seg.split()):
         core = part.strip(_GAP_CHARS)
         if not core:
             continue
-        if not (core.isdigit() or _TOKEN_FULL_RE.match(core)):
+        if not ((core.isascii() and core.isalpha()) or core.isdigit() or _TOKEN_FULL_RE.match(core)):
             break
         out.append(core.lower())
         if len(out) == 4:
@@ -142,12 +143,12 @@ def words_before(text: str, s: int) -> tuple[str, list[str]]:
     """The line before position `s` (up to 48 characters) and its last words, nearest last."""
     seg = _line_before(text, s)
     tail = seg.rstrip(" \t")
-    if not tail or tail[-1] in _NO_WORD_BEFORE:
+    if not tail or tail[-1] in NO_WORD_BEFORE:
         return seg, []  # "20610, 99214", "(99214", a line start: no word right before
-    return seg, _tokens_before(seg)
+    return seg, tokens_before(seg)
 
 
-_NO_WORD_BEFORE = frozenset(",;()[]{}/&+*|\"'<>!?")
+NO_WORD_BEFORE = frozenset(",;()[]{}/&+*|\"'<>!?")
 
 
 def negative_before(seg: str, toks: list[str], numeric: bool) -> bool:
@@ -184,6 +185,49 @@ def negative_before(seg: str, toks: list[str], numeric: bool) -> bool:
         if last in STATE_NAMES or (last in STATE_SECOND_WORDS and len(toks) >= 2):
             return True
     return False
+
+
+_NEEDS_ALL_TOKENS = (
+    frozenset({"x", "ext", "ext.", "extn"})
+    | {second for _, second in NEG_PHRASES}
+    | ID_SUFFIX
+    | STATE_SECOND_WORDS
+    | STRONG_FILLER
+)
+
+
+# `_is_neg_word` of a word without a dot (NEG_DOTTED_ONLY all have one)
+_NEG_PLAIN = NEG_WORDS | NEG_ABBREVIATIONS
+
+
+def before_verdict(seg: str, numeric: bool) -> tuple[bool, bool]:
+    """(negative_before, strong_before) of the words ending `seg` (the line before a candidate,
+    which ends in a word character). Most of the time the last word alone decides both: then only
+    that word is read; otherwise the last four are, as `tokens_before`."""
+    parts = seg.rsplit(None, 1)
+    core = parts[-1].strip(_GAP_CHARS) if parts else ""
+    if core:
+        if not ((core.isascii() and core.isalpha()) or core.isdigit() or _TOKEN_FULL_RE.match(core)):
+            return negative_before(seg, [], numeric), False  # no word right before
+        last = core.lower()
+        dotless = "." not in last
+        if last not in _NEEDS_ALL_TOKENS and (dotless or last.rstrip(".") not in ID_SUFFIX):
+            stripped = seg.rstrip(" \t")
+            if (
+                (last in _NEG_PLAIN if dotless else _is_neg_word(last))
+                or stripped.endswith("$")
+                or stripped[-3:].lower() in ("usd", "us$")
+            ):
+                return True, False
+            if numeric:
+                raw_last = seg.rstrip(" \t,").rsplit(None, 1)[-1] if seg.strip() else ""
+                if raw_last.rstrip(".,") in US_STATES or last in STATE_NAMES:
+                    return True, False
+            return False, (last if dotless else last.rstrip(".:")) in STRONG_WORDS
+    toks = tokens_before(seg)
+    if negative_before(seg, toks, numeric):
+        return True, False
+    return False, bool(toks) and strong_before(toks)
 
 
 def _is_neg_word(w: str) -> bool:
@@ -228,30 +272,38 @@ class Sentences:
         self._starts: list[int] | None = None
         self._ends: list[int] = []
         self._words: dict[int, frozenset[str]] = {}
+        self._positive: dict[int, bool] = {}
+
+    def _split(self) -> list[int]:
+        starts = [0]
+        ends = []
+        for m in _SENTENCE_BREAK_RE.finditer(self.text):
+            ends.append(m.start())
+            starts.append(m.end())
+        ends.append(len(self.text))
+        self._starts, self._ends = starts, ends
+        return starts
 
     @property
     def starts(self) -> list[int]:
-        if self._starts is None:  # found on first use: many mails never need it
-            starts = [0]
-            ends = []
-            for m in P.SENTENCE_BREAK_RE.finditer(self.text):
-                ends.append(m.start())
-                starts.append(m.end())
-            ends.append(len(self.text))
-            self._starts, self._ends = starts, ends
-        return self._starts
+        starts = self._starts
+        return starts if starts is not None else self._split()  # found on first use
 
     @property
     def ends(self) -> list[int]:
-        _ = self.starts
+        if self._starts is None:
+            self._split()
         return self._ends
 
     def index(self, pos: int) -> int:
-        return max(0, bisect.bisect_right(self.starts, pos) - 1)
+        starts = self._starts
+        if starts is None:
+            starts = self._split()
+        return max(0, bisect.bisect_right(starts, pos) - 1)
 
     def words(self, pos: int) -> frozenset[str]:
         i = self.index(pos)
-        a, b = self.starts[i], self.ends[i]
+        a, b = self._starts[i], self._ends[i]  # type: ignore[index]
         if b - a > 600:  # a long run without a sentence end: words near the position only
             return frozenset(_WORD_RE.findall(self.text[max(a, pos - 160) : min(b, pos + 120)].lower()))
         got = self._words.get(i)
@@ -262,16 +314,29 @@ class Sentences:
 
     def before(self, pos: int) -> str:
         i = self.index(pos)
-        return self.text[max(self.starts[i], pos - 120) : pos]
+        return self.text[max(self._starts[i], pos - 120) : pos]  # type: ignore[index]
 
     def positive(self, pos: int) -> bool:
-        return not POSITIVE_WORDS.isdisjoint(self.words(pos))
+        i = self.index(pos)
+        if self._ends[i] - self._starts[i] > 600:  # type: ignore[index]
+            return not POSITIVE_WORDS.isdisjoint(self.words(pos))
+        got = self._positive.get(i)
+        if got is None:
+            got = self._positive[i] = not POSITIVE_WORDS.isdisjoint(self.words(pos))
+        return got
 
     def dx(self, pos: int) -> bool:
         return not DX_WORDS.isdisjoint(self.words(pos))
 
     def pcs(self, pos: int) -> bool:
         return not PCS_WORDS.isdisjoint(self.words(pos))
+
+
+# P.SENTENCE_BREAK_RE, written to start with a character class (the engine then skips to the
+# characters that can start a break): the same matches
+_SENTENCE_BREAK_RE = re.compile(
+    r"[.?!;\n](?:(?<=[.?!;])(?:[ \t]+|$)|(?<=\n)(?:[ \t]*\n|(?=[ \t]*(?:[-*•·]|\d+[.)])[ \t])))"
+)
 
 
 # --- what the characters glued to a candidate say ---------------------------------------------
@@ -289,22 +354,28 @@ _HEADER_LINE_RE = re.compile(
 )
 
 
-def glued_negative(text: str, s: int, e: int, is_mod: Callable[[str], bool]) -> bool:
+_NONSPACE_RUN_RE = re.compile(r"\S{0,80}")
+_ALNUM_DOT_RUN_RE = re.compile(r"[^\W_]*(?:\.[^\W_]*)*")
+# what a header line's name can start with (IGNORECASE also folds the dotted / dotless i)
+_HEADER_FIRST = frozenset("radmxctleiRADMXCTLEI\u0130\u0131")
+
+
+def glued_negative(
+    text: str, s: int, e: int, is_mod: Callable[[str], bool], header_lines: dict[int, bool] | None = None
+) -> bool:
     """Characters glued to the candidate say it is part of something else: a host or file name
     (t503.bullet.mail, m3005.txt), an IPv6 address (f400:7e1f), an identifier (7B/03-15277-CC85C645,
     0711 21041-43), uuencoded or encoded data, a path, or a mail header line."""
     n = len(text)
-    nxt = text[e : e + 2]
-    if len(nxt) == 2:
-        if nxt[0] == "." and nxt[1].isalpha():
+    if e + 1 < n and text[e] in ".:-–":
+        nxt0, nxt1 = text[e], text[e + 1]
+        if nxt0 == "." and nxt1.isalpha():
             return True
-        if nxt[0] == ":" and nxt[1] in "0123456789abcdefABCDEF" and text[s:e].isalnum():
+        if nxt0 == ":" and nxt1 in "0123456789abcdefABCDEF" and text[s:e].isalnum():
             # 14:30 cannot start a code; "f400:7e1f" is an address (but "Dx:M17.11" is fine)
             return True
-        if nxt[0] in "-–" and (nxt[1].isalnum()):
-            j = e + 1
-            while j < n and (text[j].isalnum() or text[j] == "."):
-                j += 1
+        if nxt0 in "-–" and nxt1.isalnum():
+            j = _ALNUM_DOT_RUN_RE.match(text, e + 1).end()  # type: ignore[union-attr]
             run = text[e + 1 : j].rstrip(".")
             if not (
                 is_mod(run)
@@ -313,7 +384,8 @@ def glued_negative(text: str, s: int, e: int, is_mod: Callable[[str], bool]) -> 
                 or (j < n and text[j] in "-–" and is_mod(run[:2]))
             ):
                 return True
-    if s >= 2 and text[s - 1] in "-–/" and text[s - 2].isalnum():
+    prev = text[s - 1] if s else ""
+    if s >= 2 and prev in "-–/" and text[s - 2].isalnum():
         j = s - 1
         while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "."):
             j -= 1
@@ -334,18 +406,28 @@ def glued_negative(text: str, s: int, e: int, is_mod: Callable[[str], bool]) -> 
         ):
             return True
     # the whitespace-delimited chunk: encoded data and paths are long runs of punctuation
-    lo = s
-    while lo > 0 and s - lo < 80 and not text[lo - 1].isspace():
-        lo -= 1
-    hi = e
-    while hi < n and hi - e < 80 and not text[hi].isspace():
-        hi += 1
+    glued_after = e < n and not text[e].isspace()
+    glued_before = s > 0 and not prev.isspace()
+    hi = _NONSPACE_RUN_RE.match(text, e).end() if glued_after else e  # type: ignore[union-attr]
+    lo = s - len(text[max(0, s - 80) : s].rsplit(None, 1)[-1]) if glued_before else s
     if hi - lo > 24:
         chunk = text[lo:hi]
         if sum(ch in _WEIRD for ch in chunk) >= 3 or chunk.count("/") >= 2:
             return True
     # a mail header line (Received:, X-...:, Message-ID:) and its continuation lines
     ls = text.rfind("\n", 0, s) + 1
+    if not text[ls : ls + 1].isspace() and text[ls : ls + 1] not in _HEADER_FIRST:
+        return False
+    if header_lines is None:
+        return _in_header_block(text, ls)
+    got = header_lines.get(ls)
+    if got is None:
+        got = header_lines[ls] = _in_header_block(text, ls)
+    return got
+
+
+def _in_header_block(text: str, ls: int) -> bool:
+    """Whether the line starting at `ls` is a mail header line or one of its continuation lines."""
     for _ in range(6):
         line_head = text[ls : ls + 40]
         if _HEADER_LINE_RE.match(line_head):

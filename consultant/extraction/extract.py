@@ -189,6 +189,10 @@ _TAIL_UNIT_RULES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 )
 
 
+_ASCII_WORD_RE = re.compile(r"[A-Za-z/]*")
+_COMMA_NUMBER_RE = re.compile(r",[ \t]*\d{4}")
+
+
 def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
     """Modifiers and units written right after a CPT/HCPCS code; returns them and the end."""
     mods: list[str] = []
@@ -201,9 +205,9 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
         return mods, units, pos
     if j > pos and text[j].islower():
         # a plain word follows: only a few words can start modifiers or units
-        k = j
+        k = _ASCII_WORD_RE.match(text, j).end()  # type: ignore[union-attr]
         while k < n and (text[k].isalpha() or text[k] == "/"):
-            k += 1
+            k += 1  # a word going on in other letters
         if text[j:k] not in _TAIL_WORDS:
             return mods, units, pos
     for _ in range(8):
@@ -225,6 +229,8 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
         while j < n and text[j] in " \t":
             j += 1
         c0 = text[j] if j < n else ""
+        if m is None and c0 == "," and _COMMA_NUMBER_RE.match(text, j):
+            break  # "20610, 99214": the next code (no rule reads a comma then four digits)
         if m is None:
             for rx, bare, firsts in _TAIL_MOD_RULES:
                 if firsts is not None and c0 not in firsts:
@@ -321,6 +327,12 @@ _BEFORE_ENDINGS = (
 )
 
 
+# the last characters of _BEFORE_ENDINGS, in either case: no other can end them
+_BEFORE_LAST_CHARS = frozenset("nrohetsmfux×NROHETSMFUX")
+_BEFORE_FILLERS = frozenset({"the", "code", "cpt", "hcpcs", "procedure", "line", "item", "of", ""})
+_BEFORE_ONTO = frozenset({"on", "to", "onto", "for", "with"})
+_BEFORE_UNIT_LAST = frozenset({"units", "unit", "uos", "u", "u.o.s", "u.o.s.", "x", "×"})
+
 _BARE_ONTO_RE = re.compile(r"(?:on|to|onto)[ \t]+(?:\w+[ \t]+)*(?:#[ \t]*)?$")
 
 
@@ -332,9 +344,22 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
     tail = low.rstrip(" \t#")
     if not tail.endswith(_BEFORE_ENDINGS):
         return mods, units
+    # Every pattern below ends at the code: units end with a unit word or "x" (then maybe "of",
+    # "cpt", "#"), modifiers with "on" / "to" / "for" / "with" (then maybe "the", "code", "cpt"...).
+    # The last word before those fillers says which patterns can match at all ("CPT 99214": none).
+    words = tail.split()
+    k = len(words)
+    while k and words[k - 1].rstrip("#") in _BEFORE_FILLERS:
+        k -= 1
+    last = words[k - 1].rstrip("#") if k else ""
+    may_mod = last in _BEFORE_ONTO
+    if not may_mod and not (last in _BEFORE_UNIT_LAST or last[-1:] in ("x", "×")):
+        return mods, units
     um = P.BEFORE_UNITS_RE.search(window) if ("u" in low or "x" in low or "×" in low) else None
     if um:
         units = _to_int(um.group(1) or um.group(2))
+        return mods, units
+    if not may_mod:
         return mods, units
     for rx, bare in (
         (P.BEFORE_MOD_KEYWORD_RE, False),
@@ -360,20 +385,54 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
 _NOT_SIGNATURE_LINE = re.compile(
     r"\?|^\s*(?:from|sent|to|subject|date|cc)\s*:|^\s*-{3,}|^\s*>|wrote:\s*$|forwarded", re.IGNORECASE
 )
+# the same, tried where each can match: at the line start, or after "wrote:"
+_NOT_SIGNATURE_START = re.compile(r"\s*(?:(?:from|sent|to|subject|date|cc)\s*:|-{3,}|>)", re.IGNORECASE)
+_NOT_SIGNATURE_WROTE = re.compile(r"wrote:\s*$", re.IGNORECASE)
+
+
+def _not_signature(lines: list[str]) -> bool:
+    """Whether any line is not one of a signature block (`_NOT_SIGNATURE_LINE`, one pass per line)."""
+    for ln in lines:
+        if "?" in ln or _NOT_SIGNATURE_START.match(ln):
+            return True
+        low = ln.lower()
+        if "forwarded" in low or ("wrote:" in low and _NOT_SIGNATURE_WROTE.search(ln)):
+            return True
+    return False
+
+
+# what a sign-off line can start with (IGNORECASE also folds the Kelvin sign and the long s)
+_SIGNATURE_FIRST = frozenset("-_\u2014tmrbkwscvaTMRBKWSCVA\u212a\u017f")
 
 
 def _signature_start(text: str) -> int:
     tail_from = max(0, len(text) - 1500)
-    for m in P.SIGNATURE_START_RE.finditer(text, tail_from):
-        # a sign-off line with only a short name block after it (name, title, phone, address)
-        rest = text[m.end() :].strip("\n")
-        lines = [ln for ln in rest.splitlines() if ln.strip()]
-        if (
-            len(lines) <= 10
-            and all(len(ln) <= 90 for ln in lines)
-            and not any(_NOT_SIGNATURE_LINE.search(ln) for ln in lines)
-        ):
-            return m.start()
+    # a sign-off is a whole line (SIGNATURE_START_RE is anchored at both ends of a line): only the
+    # lines starting in the tail whose first non-blank character can begin one are tried
+    if tail_from == 0 or text[tail_from - 1] == "\n":
+        ls = tail_from
+    else:
+        nl = text.find("\n", tail_from)
+        if nl < 0:
+            return len(text)
+        ls = nl + 1
+    n = len(text)
+    while True:
+        nl = text.find("\n", ls)
+        le = n if nl < 0 else nl
+        line = text[ls:le]
+        head = line.lstrip(" \t")[:1]
+        if head and head in _SIGNATURE_FIRST:
+            m = P.SIGNATURE_START_RE.match(line)
+            if m:
+                # a sign-off line with only a short name block after it (name, title, phone, address)
+                rest = text[ls + m.end() :].strip("\n")
+                lines = [ln for ln in rest.splitlines() if ln.strip()]
+                if len(lines) <= 10 and all(len(ln) <= 90 for ln in lines) and not _not_signature(lines):
+                    return ls
+        if nl < 0:
+            break
+        ls = nl + 1
     return len(text)
 
 
@@ -388,12 +447,31 @@ def _in_link(text: str, pos: int) -> bool:
     return "@" in word or "://" in word or word.lower().startswith("www.")
 
 
+def _maybe_in_link(text: str, pos: int) -> bool:
+    """`_in_link`, answered at once (no slicing) when the text around `pos` has no "@", "://" or
+    "www." at all: the word around `pos` starts at pos - 80 at the earliest."""
+    lo = pos - 80 if pos > 80 else 0
+    m = _WORD_END_RE.search(text, pos)
+    hi = m.start() if m else len(text)
+    if (
+        text.find("@", lo, hi) < 0
+        and text.find("://", lo, hi) < 0
+        and text.find(".", lo, hi) < 0  # "www." has a dot
+    ):
+        return False
+    return _in_link(text, pos)
+
+
 _WORD_END_RE = re.compile(r"[\s<>()\"]")
 
 
 def parse_date_of_service(text: str) -> dt.date | None:
     """The date of service when the text states one ("DOS 03/15/2025", "date of service: 2025-03-15")."""
-    low = text.lower()
+    return _date_of_service(text, text.lower())
+
+
+def _date_of_service(text: str, low: str) -> dt.date | None:
+    """`parse_date_of_service`, with the text lowered once by the caller."""
     if "dos" not in low and "d.o.s" not in low and "service" not in low and "svc" not in low:
         return None
     m = P.DOS_RE.search(text)
@@ -443,11 +521,63 @@ def _pcs_shape(up: str) -> bool:
     return up[0] in _PCS_FIRST and "I" not in up and "O" not in up
 
 
+# the word right after a number, and what it must be for STREET_AFTER_RE / NEGATIVE_AFTER_RE to match
+_NEXT_WORD_RE = re.compile(r"[ \t]*([^\W_]?)[^\W_]*")
+_STREET_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NEGATIVE_AFTER_WORDS = frozenset(
+    [
+        "dollars",
+        "usd",
+        "cents",
+        "bucks",
+        "miles",
+        "mi",
+        "km",
+        "feet",
+        "ft",
+        "sq",
+        "square",
+        "people",
+        "patients",
+        "members",
+        "claims",
+        "visits",
+        "lbs",
+        "lb",
+        "kg",
+        "mg",
+        "ml",
+        "mcg",
+        "steps",
+        "words",
+        "characters",
+        "rows",
+        "records",
+        "bytes",
+        "kb",
+        "mb",
+        "gb",
+        "times",
+        "hours",
+        "hrs",
+        "minutes",
+        "mins",
+        "seconds",
+        "secs",
+        "days",
+        "weeks",
+        "months",
+        "years",
+    ]
+)
+
+
 class _Extractor:
     def __init__(self, text: str, store: CodeStore) -> None:
         self.text = text
         self.store = store
         self._exists_cache: dict[tuple[str, str], bool] = {}
+        self._header_lines: dict[int, bool] = {}  # line start -> in a mail header block
         self.sentences = C.Sentences(text)
 
     def exists(self, system: System, code: str) -> bool:
@@ -462,7 +592,8 @@ class _Extractor:
     def classify(self, m: re.Match[str]) -> tuple[System, str, str, bool] | None:
         raw = m.group(0)
         up = raw.upper()
-        if m.group("icd") is not None:
+        group = m.lastgroup  # the one of icd / num / pcs that matched
+        if group == "icd":
             if "." in up:  # the candidate pattern already gave it the ICD-10-CM shape
                 return "ICD10CM", up, _DOTTED_ICD, self.exists("ICD10CM", up)
             icd = _icd_dotted(up)
@@ -484,7 +615,7 @@ class _Extractor:
                 return "ICD10PCS", up, _ALNUM, True
             kind = _SHORT_ICD if len(up) == 3 else _BARE_ICD
             return "ICD10CM", icd, kind, icd_ok
-        if m.group("num") is not None:
+        if group == "num":
             if len(up) == 5:
                 if not (up[4].isdigit() or up[4] in "FTU"):
                     return None
@@ -517,7 +648,7 @@ class _Extractor:
         prev_end = 0
         for m in P.CANDIDATE_RE.finditer(text):
             s, e = m.span()
-            if s < prev_end or (has_links and _in_link(text, s)):
+            if s < prev_end or (has_links and _maybe_in_link(text, s)):
                 continue  # inside a link / address, or inside the previous code's modifiers and units
             cls = self.classify(m)
             if cls is None:
@@ -527,12 +658,17 @@ class _Extractor:
             if system in ("CPT", "HCPCS"):
                 mods, units, tail_end = _parse_tail(text, e)
                 c.modifiers, c.units, c.tail_end = mods, units, tail_end
-                bmods, bunits = _parse_before(text[max(prev_end, s - 60) : s])
-                for bm in bmods:
-                    if bm not in c.modifiers:
-                        c.modifiers.append(bm)
-                if c.units is None:
-                    c.units = bunits
+                w0 = prev_end if prev_end > s - 60 else s - 60
+                j = s
+                while j > w0 and text[j - 1] in " \t#":
+                    j -= 1
+                if j > w0 and text[j - 1] in _BEFORE_LAST_CHARS:
+                    bmods, bunits = _parse_before(text[w0 if w0 > 0 else 0 : s])
+                    for bm in bmods:
+                        if bm not in c.modifiers:
+                            c.modifiers.append(bm)
+                    if c.units is None:
+                        c.units = bunits
             self.weigh(c)
             out.append(c)
             prev_end = c.tail_end
@@ -542,25 +678,55 @@ class _Extractor:
     def weigh(self, c: _Cand) -> None:
         text = self.text
         s, e = c.start, c.end
-        numeric = c.kind in (_NUMERIC, _DIGIT_PCS)
-        if C.glued_negative(text, s, e, _is_any_mod):
+        kind = c.kind
+        # the line before the candidate (up to 48 characters) and its last words
+        lo = s - 48 if s > 48 else 0
+        nl = text.rfind("\n", lo, s)
+        seg = text[nl + 1 if nl >= 0 else lo : s]
+        tail = seg.rstrip(" \t")
+        no_word = not tail or tail[-1] in C.NO_WORD_BEFORE
+        if c.in_signature and no_word and not c.modifiers and c.units is None:
+            # a number in the signature block with no word before it (phone, address): not a code
+            # whatever else is true of it (only a system word before it, or modifiers or units on
+            # it, would let `decide` weigh it), and nothing else reads it
+            return
+        if C.glued_negative(text, s, e, _is_any_mod, self._header_lines):
             c.negative = True
             return
-        seg, toks = C.words_before(text, s)
-        if C.negative_before(seg, toks, numeric=c.kind == _NUMERIC) or (
-            numeric
-            and (
-                (P.STREET_AFTER_RE.match(text, e) and not c.modifiers)
-                or P.NEGATIVE_AFTER_RE.match(text, c.tail_end)
-            )
-        ):
+        if not no_word:
+            negative, strong_word = C.before_verdict(seg, kind == _NUMERIC)
+            if negative:
+                c.negative = True
+                return
+        else:
+            strong_word = False  # "20610, 99214", "(99214", a line start: no word right before
+        if kind in (_NUMERIC, _DIGIT_PCS):
+            # the word after: a street ("47381 Main St"), a unit ("20610 dollars", "99213 patients")
+            wm = _NEXT_WORD_RE.match(text, e)
+            if (
+                wm.end() > e  # type: ignore[union-attr]
+                and not c.modifiers
+                and wm.group(1) in _STREET_FIRST  # type: ignore[union-attr]
+                and P.STREET_AFTER_RE.match(text, e)
+            ):
+                c.negative = True
+                return
+            te = c.tail_end
+            if te != e:
+                wm = _NEXT_WORD_RE.match(text, te)
+            word = wm.group()  # type: ignore[union-attr]
+            if (
+                word
+                and (not word.isascii() or word.lstrip(" \t").lower() in _NEGATIVE_AFTER_WORDS)
+                and P.NEGATIVE_AFTER_RE.match(text, te)
+            ):
+                c.negative = True
+                return
+        if (c.system == "ICD10CM" or kind in (_NUMERIC, _ALNUM)) and "9" in seg and C.icd9_before(seg):
             c.negative = True
             return
-        if (c.system == "ICD10CM" or c.kind in (_NUMERIC, _ALNUM)) and C.icd9_before(seg):
-            c.negative = True
-            return
-        c.strong = bool(c.modifiers or c.units is not None or C.strong_before(toks))
-        if c.kind == _DIGIT_PCS:
+        c.strong = bool(c.modifiers or c.units is not None or strong_word)
+        if kind == _DIGIT_PCS:
             c.strong = c.strong and self.sentences.pcs(s)
 
     def context(self, c: _Cand) -> bool:
@@ -604,10 +770,15 @@ class _Extractor:
         return c.kind == _NUMERIC and C.strong_in(self.sentences.words(c.start))
 
 
+_LIST_PUNCT = " \t\n\r\f\v,;/&+•*·|()[]:-–—"
+
+
 def _link(text: str, a: _Cand, b: _Cand) -> bool:
     between = text[a.tail_end : b.start]
     if len(between) > 40:
         return False
+    if not between.strip(_LIST_PUNCT):
+        return True  # ", ", " - ", " / ": punctuation alone
     return P.LIST_SEPARATOR_RE.match(between.strip()) is not None
 
 
@@ -689,10 +860,11 @@ def extract(
                     and ex.sentences.positive(c.start)
                 ):
                     c.accepted = True
+    low = scan.lower()
     _late_modifiers(scan, cands)
-    _table_units(scan, cands)
+    _table_units(scan, cands, low if scan.isascii() else None)
     _spread_over_lists(scan, cands)
-    dos = parse_date_of_service(scan)
+    dos = _date_of_service(scan, low)
     on = dos or today
     merged: dict[tuple[str, str], CodeMention] = {}
     for c in cands:
@@ -718,7 +890,7 @@ def extract(
                     cm.modifiers.append(mod)
             if cm.units is None:
                 cm.units = c.units
-    _assign_orphan_modifiers(scan, cands, merged)
+    _assign_orphan_modifiers(scan, cands, merged, low)
     codes = list(merged.values())
     _fill_status(codes, store, on)
     return Extraction(codes=codes, question=text, date_of_service=dos.isoformat() if dos else None)
@@ -743,6 +915,9 @@ _LATE_WORDS = (
 )
 
 
+_LATE_WORDS_RE = re.compile("|".join(re.escape(w) for w in _LATE_WORDS))
+
+
 def _late_modifiers(text: str, cands: list[_Cand]) -> None:
     """ "99213 go with a 25": a modifier named a few words after its code, before the next code."""
     for i, c in enumerate(cands):
@@ -750,8 +925,7 @@ def _late_modifiers(text: str, cands: list[_Cand]) -> None:
             continue
         stop = cands[i + 1].start if i + 1 < len(cands) else len(text)
         window = text[c.tail_end : min(stop, c.tail_end + 50)]
-        low = window.lower()
-        if not any(w in low for w in _LATE_WORDS):
+        if not _LATE_WORDS_RE.search(window.lower()):
             continue
         m = P.LATE_MOD_RE.match(window)
         if not m or P.FORWARD_REF_RE.match(text, c.tail_end + m.end()):
@@ -790,8 +964,12 @@ def _columns(line: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group()) for m in _CELL_RE.finditer(line)]
 
 
-def _table_units(text: str, cands: list[_Cand]) -> None:
+def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
     """Modifier and units columns of a table ("CPT  Mod  Units" over "99214  25  1")."""
+    if ascii_low is not None and not (
+        "unit" in ascii_low or "qty" in ascii_low or "quantity" in ascii_low or "uos" in ascii_low
+    ):
+        return  # no units column header (an ASCII text, lowered: the same words as the pattern's)
     if not P.TABLE_HEADER_RE.search(text):
         return
     for hm in P.TABLE_HEADER_RE.finditer(text):
@@ -869,10 +1047,11 @@ def _is_em(code: str) -> bool:
     return code.isdigit() and _EM_RANGE[0] <= int(code) <= _EM_RANGE[1]
 
 
-def _orphan_mentions(text: str) -> list[tuple[int, list[str]]]:
+def _orphan_mentions(text: str, low: str | None = None) -> list[tuple[int, list[str]]]:
     """ "modifier 25", "25 modifier", "modifiers 76 or 77": (position, modifiers) around each "mod"
     (no full-text regex pass)."""
-    low = text.lower()
+    if low is None:
+        low = text.lower()
     out: list[tuple[int, list[str]]] = []
     seen: set[int] = set()
     i = low.find("mod")
@@ -902,16 +1081,20 @@ _ORPHAN_MORE_RE = re.compile(
 
 
 def _assign_orphan_modifiers(
-    text: str, cands: list[_Cand], merged: dict[tuple[str, str], CodeMention]
+    text: str, cands: list[_Cand], merged: dict[tuple[str, str], CodeMention], low: str | None = None
 ) -> None:
     """A modifier named with no code ("do I need a 25 modifier?"): an E/M modifier (24, 25, 57)
     goes on the one E/M code of the question; another modifier on the one procedure code."""
     proc = [cm for cm in merged.values() if cm.system in ("CPT", "HCPCS")]
     if not proc:
         return
-    em = [cm for cm in proc if _is_em(cm.code)]
-    other = [cm for cm in proc if not _is_em(cm.code)]
-    for s, toks in _orphan_mentions(text):
+    em: list[CodeMention] = []
+    other: list[CodeMention] = []
+    for cm in proc:
+        (em if _is_em(cm.code) else other).append(cm)
+    if len(em) != 1 and len(other) != 1:
+        return  # no one code a modifier named alone could go on
+    for s, toks in _orphan_mentions(text, low):
         for raw in toks:
             tok = raw.upper()
             if tok not in ALL_MODIFIERS or (raw != tok and not raw.isdigit()):
