@@ -106,7 +106,10 @@ def store_inbound_batch(
 ) -> list[Stored]:
     """`store_inbound` for many mails at once (the IMAP poller's batches): two lookups and one
     multi-row INSERT instead of a few round trips per mail. Enqueues nothing; the caller commits,
-    then enqueues the created ids. Same dedupe rules; one Stored per input, in order."""
+    then enqueues the created ids as batch messages (`dispatch.enqueue_inbound_batch`: one Celery
+    message per chunk of ids, not one per mail). Each new row's `enqueued_at` is its insert time,
+    so the sweeper leaves it alone while it waits in the queue. Same dedupe rules; one Stored per
+    input, in order."""
     keyed = [(raw, uid, *dedupe_key_for(raw)) for raw, uid in mails]
     keys = sorted({k for _, _, k, _, _ in keyed})
     by_key: dict[str, int] = {}
