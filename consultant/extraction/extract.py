@@ -788,6 +788,8 @@ def _family(c: _Cand) -> str:
 
 def _spread_over_lists(text: str, cands: list[_Cand]) -> None:
     """Codes written as one list share their context: "20610, 99214 and 96372"."""
+    if all(c.accepted or c.negative or c.in_signature for c in cands):
+        return  # every candidate decided already: a list can only accept an undecided one
     i = 0
     n = len(cands)
     while i < n:
