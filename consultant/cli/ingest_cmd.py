@@ -165,7 +165,8 @@ def unshunt(
                 unshunt_one(session, i, actor="cli")
                 done.append(i)
             except NotUnshuntable as exc:
-                skipped.append({"id": i, "state": exc.state, "reason": str(exc)})
+                reason = "not found" if exc.state is None else "not failed"
+                skipped.append({"id": i, "state": exc.state, "reason": reason})
     if as_json:
         print_json({"unshunted": done, "skipped": skipped})
     else:
