@@ -165,7 +165,8 @@ def send_outbound(
             try:
                 message = build_message(out, settings, to_name)
             except Exception as exc:  # a template that cannot render this reply: no retry will help
-                log.exception("outbound %s: the reply could not be rendered", outbound_id)
+                log.error("outbound %s: reply not rendered (%s)", outbound_id, type(exc).__name__)
+                log.debug("render failure", exc_info=True)  # may quote mail content: debug only
                 refused = f"the reply could not be rendered ({type(exc).__name__}: {exc})"
     if refused is not None:
         log.warning("outbound %s not sent: %s", outbound_id, refused)
@@ -181,7 +182,8 @@ def send_outbound(
     except (TransientSendError, OSError) as exc:
         return _finish_retry(session_factory, outbound_id, attempts, str(exc), settings)
     except Exception as exc:  # a transport bug: retried (and dead after send_max_attempts), never stuck
-        log.exception("outbound %s: unexpected error from the transport", outbound_id)
+        log.error("outbound %s: unexpected %s from the transport", outbound_id, type(exc).__name__)
+        log.debug("transport failure", exc_info=True)  # may quote addresses: debug only
         error = f"unexpected {type(exc).__name__}: {exc}"
         return _finish_retry(session_factory, outbound_id, attempts, error, settings)
 
