@@ -57,7 +57,8 @@ def run_checks(ctx: CheckContext, checks: tuple[Check, ...] = CHECKS) -> list[Fi
         try:
             findings.extend(c.check(ctx))
         except Exception as exc:  # a broken check must not lose the draft; say so beside it
-            log.exception("check %s failed", c.name)
+            log.error("check %s failed: %s", c.name, type(exc).__name__)
+            log.debug("check failure", exc_info=True)  # may quote the mail text: debug only
             findings.append(
                 Finding(
                     "check_failed",
