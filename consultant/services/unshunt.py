@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultant.db.models import RECEIVED, InboundMessage
+from consultant.db.models import RECEIVED, InboundMessage, utcnow
 from consultant.services import audit
 from consultant.services.dispatch import enqueue_inbound_after_commit
 
@@ -30,6 +30,7 @@ def unshunt(session: Session, inbound_id: int, *, actor: str) -> InboundMessage:
     msg.failed_stage = None
     msg.reason = None
     msg.processed_at = None
+    msg.enqueued_at = utcnow()  # the sweeper leaves it alone while it waits its turn
     enqueue_inbound_after_commit(session, msg.id)
     return msg
 
