@@ -106,15 +106,18 @@ def prepare(env: DemoEnv, code_data_dir: Path | None = None) -> None:
     from consultant.codes.releases import ensure_icd10cm, load_dir
     from consultant.db.migrate import upgrade
     from consultant.db.session import get_engine, session_scope
-    from consultant.services.users import create_user
+    from consultant.services.users import create_user, set_password
 
     upgrade(env.settings.effective_database_url)
     engine = get_engine()
     ensure_icd10cm(engine)
     load_dir(engine, code_data_dir or DATA_DIR)
     with session_scope() as session:
-        if session.scalar(select(User.id).where(User.email == DEMO_CONSULTANT)) is None:
+        user = session.scalar(select(User).where(User.email == DEMO_CONSULTANT))
+        if user is None:
             create_user(session, DEMO_CONSULTANT, env.consultant_password, role="admin")
+        else:  # a kept demo directory: the password printed this time must work
+            set_password(session, user, env.consultant_password)
     for raw in demo_mails():
         env.imap.append(CONSULT_USER, raw)
         env.seeded += 1
