@@ -121,9 +121,16 @@ def _icd_dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
+# Lower-case words that are also two-letter HCPCS modifiers when upper case: written in lower case
+# after a code they are the words ("20553 - pt got ...": the patient), never the modifier.
+_LOWER_CASE_WORDS = frozenset({"pt", "am", "as", "at", "ed", "er", "go", "me", "no", "so", "up"})
+
+
 def _is_mod(token: str, *, bare: bool, numeric_only_cpt: bool = False) -> bool:
     if token[0] == "x" and token[1].isdigit():
         return False  # "x4" is four units (X4, upper case, is a modifier)
+    if token in _LOWER_CASE_WORDS:
+        return False
     up = token.upper()
     if up not in ALL_MODIFIERS:
         return False
@@ -1082,11 +1089,21 @@ _ORPHAN_MORE_RE = re.compile(
 )
 
 
+# "Modifiers: RT on all three", "modifier 59 on each line": one modifier for every listed code
+_ALL_CODES_MOD_RE = re.compile(
+    r"\bmod(?:ifier)?s?\b\s*[:\-]?\s*"
+    r"(?P<mods>[A-Za-z0-9]{2}(?:\s*(?:,|/|&|\band\b)\s*[A-Za-z0-9]{2})*)"
+    r"\s+(?:on|for|to)\s+(?:all|each|every|both)\b",
+    re.IGNORECASE,
+)
+
+
 def _assign_orphan_modifiers(
     text: str, cands: list[_Cand], merged: dict[tuple[str, str], CodeMention], low: str | None = None
 ) -> None:
     """A modifier named with no code ("do I need a 25 modifier?"): an E/M modifier (24, 25, 57)
-    goes on the one E/M code of the question; another modifier on the one procedure code."""
+    goes on the one E/M code of the question; another modifier on the one procedure code; a
+    modifier said to go "on all" / "on each" goes on every code of its kind."""
     proc = [cm for cm in merged.values() if cm.system in ("CPT", "HCPCS")]
     if not proc:
         return
@@ -1094,6 +1111,14 @@ def _assign_orphan_modifiers(
     other: list[CodeMention] = []
     for cm in proc:
         (em if _is_em(cm.code) else other).append(cm)
+    for m in _ALL_CODES_MOD_RE.finditer(text):
+        for raw in re.findall(r"[A-Za-z0-9]{2}", m.group("mods")):
+            tok = raw.upper()
+            if tok not in ALL_MODIFIERS or (raw != tok and not raw.isdigit()) or raw.lower() == "an":
+                continue
+            for cm in em if tok in EM_MODIFIERS else other:
+                if tok not in cm.modifiers:
+                    cm.modifiers.append(tok)
     if len(em) != 1 and len(other) != 1:
         return  # no one code a modifier named alone could go on
     for s, toks in _orphan_mentions(text, low):

@@ -59,3 +59,18 @@ def test_no_cpt_descriptor_text_in_corpus() -> None:
     for gold in CORPUS.glob("*.gold.json"):
         for item in json.loads(gold.read_text()):
             assert set(item) == {"system", "code", "modifiers", "units"}
+
+
+HELDOUT2 = Path(__file__).resolve().parents[1] / "corpus" / "heldout2"
+
+
+def test_second_blind_heldout_batch(full_store: SqlCodeStore) -> None:
+    """A second batch written after the first held-out one had been used for fixes. Blind, it
+    scored code P/R 1.000 and modifier-pair F1 0.737; two general rules came out of it (lower-case
+    words such as "pt" are not modifiers; "Modifiers: RT on all three"). One miss is left as is:
+    a modifier in parentheses a clause after its code ("66982 on the other eye later (LT)")."""
+    score = score_dir(HELDOUT2, full_store)
+    assert score.codes.precision >= 0.99, score.errors
+    assert score.codes.recall >= 0.98, score.errors
+    assert score.modifiers.precision >= 0.99, score.errors
+    assert score.modifiers.recall >= 0.9, score.errors

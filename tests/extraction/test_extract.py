@@ -219,3 +219,15 @@ def test_date_of_service_is_in_the_extraction(store: MemoryCodeStore) -> None:
 def test_signature_numbers_are_not_codes(store: MemoryCodeStore) -> None:
     text = "Can I bill 99213-25 with 11200?\n\nThanks,\nPat\nSuite 20610\n99214 County Road 5\nWI 53703\n"
     assert codes(text, store) == {"99213-25", "11200"}
+
+
+def test_lower_case_words_after_a_dash_are_not_modifiers(store: MemoryCodeStore) -> None:
+    result = extract("20552 vs 20553 - pt got trigger point injections. dx M79.18", store)
+    assert {c.code: c.modifiers for c in result.codes}["20553"] == []
+
+
+def test_a_modifier_for_all_codes_goes_on_each_procedure(store: MemoryCodeStore) -> None:
+    text = "CPT: 29826, 29827, 29828\nICD: M75.121\nModifiers: RT on all three\nAnd 99213?"
+    mods = {c.code: c.modifiers for c in extract(text, store).codes}
+    assert mods["29826"] == mods["29827"] == mods["29828"] == ["RT"]
+    assert mods["99213"] == []  # an anatomic modifier does not go on the E/M
