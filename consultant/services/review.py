@@ -118,6 +118,10 @@ def approve(
         recipient_for(session, case)  # refuse before changing anything
     except RecipientRefused as exc:
         raise ReviewError(f"cannot approve: {exc}") from exc
+    if body_text == draft.body_text:
+        body_text = None  # unchanged text approves the version as it is: no new version
+    if subject == draft.subject:
+        subject = None
     if body_text is not None or subject is not None:
         draft = save_edit(
             session,

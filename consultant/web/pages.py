@@ -312,10 +312,6 @@ def approve(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    current = review.current_draft(db, case_id)
-    # only a changed text makes a new version; approving unchanged text approves the version as is
-    if current is not None and subject == current.subject and body_text == current.body_text:
-        subject = body_text = None
     try:
         review.approve(
             db,

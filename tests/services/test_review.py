@@ -97,3 +97,18 @@ def test_no_reply_to_our_own_address_or_a_machine(app: RecordingDispatcher) -> N
     with pytest.raises(review.ReviewError, match="auto-reply"), session_scope() as s:
         review.approve(s, case_id, ACTOR, base_version=1)
     assert app.outbound == []
+
+
+def test_approving_unchanged_text_makes_no_new_version(app: RecordingDispatcher) -> None:
+    case_id = _case()
+    with session_scope() as s:
+        draft = review.current_draft(s, case_id)
+        assert draft is not None
+        subject, body = draft.subject, draft.body_text
+    with session_scope() as s:
+        review.approve(s, case_id, ACTOR, base_version=1, subject=subject, body_text=body)
+    with session_scope() as s:
+        approved = review.current_draft(s, case_id)
+        assert approved is not None and approved.version == 1 and approved.state == "approved"
+        actions = [a.action for a in s.scalars(select(AuditLog).order_by(AuditLog.id))]
+        assert "edit" not in actions
