@@ -1098,6 +1098,19 @@ _ALL_CODES_MOD_RE = re.compile(
 )
 
 
+def _all_codes_mods(text: str, low: str | None) -> list[re.Match[str]]:
+    """`_ALL_CODES_MOD_RE`'s matches. The pattern needs "mod" and then "all", "each", "every" or
+    "both" (letters no other character folds to): a text without them is not searched, and when
+    lowering kept every offset (an equal length: each character gave one) the search starts at the
+    first "mod"."""
+    if low is None:
+        low = text.lower()
+    mod_at = low.find("mod")
+    if mod_at < 0 or not ("all" in low or "each" in low or "every" in low or "both" in low):
+        return []
+    return list(_ALL_CODES_MOD_RE.finditer(text, mod_at if len(low) == len(text) else 0))
+
+
 def _assign_orphan_modifiers(
     text: str, cands: list[_Cand], merged: dict[tuple[str, str], CodeMention], low: str | None = None
 ) -> None:
@@ -1111,7 +1124,7 @@ def _assign_orphan_modifiers(
     other: list[CodeMention] = []
     for cm in proc:
         (em if _is_em(cm.code) else other).append(cm)
-    for m in _ALL_CODES_MOD_RE.finditer(text):
+    for m in _all_codes_mods(text, low):
         for raw in re.findall(r"[A-Za-z0-9]{2}", m.group("mods")):
             tok = raw.upper()
             if tok not in ALL_MODIFIERS or (raw != tok and not raw.isdigit()) or raw.lower() == "an":
