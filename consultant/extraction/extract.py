@@ -194,6 +194,25 @@ _TAIL_UNIT_RULES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (P.TAIL_UNITS_N_RE, frozenset(",(-–:fFaAbBwWoO@=qQtTsSeEnN")),
     (P.TAIL_UNITS_LABEL_RE, frozenset(",(-–;uUqQ")),
 )
+_TailRules = tuple[tuple[tuple[re.Pattern[str], bool], ...], tuple[re.Pattern[str], ...]]
+
+
+def _tail_rules(c0: str) -> _TailRules:
+    """The modifier rules (pattern, bare) and the units patterns that can match before `c0`, the
+    first non-blank character after a code or its last modifier ("" at the end of the text)."""
+    mod_rules = tuple(
+        (rx, bare)
+        for rx, bare, firsts in _TAIL_MOD_RULES
+        if (c0 in firsts if firsts is not None else c0.isalnum())
+    )
+    unit_rules = tuple(rx for rx, firsts in _TAIL_UNIT_RULES if c0 in firsts or c0.isdigit())
+    return mod_rules, unit_rules
+
+
+# the same for every ASCII character and the few others the rules name, worked out once
+_TAIL_RULES_BY_FIRST: dict[str, _TailRules] = {
+    c: _tail_rules(c) for c in [chr(i) for i in range(128)] + ["", "–", "×"]
+}
 
 
 _ASCII_WORD_RE = re.compile(r"[A-Za-z/]*")
@@ -232,18 +251,13 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                     or P.FORWARD_REF_RE.match(text, m.end())
                 ):
                     m = None
-        j = pos
-        while j < n and text[j] in " \t":
-            j += 1
+        # j: the first non-blank character at or after pos (found above for the first round)
         c0 = text[j] if j < n else ""
         if m is None and c0 == "," and _COMMA_NUMBER_RE.match(text, j):
             break  # "20610, 99214": the next code (no rule reads a comma then four digits)
+        mod_rules, unit_rules = _TAIL_RULES_BY_FIRST.get(c0) or _tail_rules(c0)
         if m is None:
-            for rx, bare, firsts in _TAIL_MOD_RULES:
-                if firsts is not None and c0 not in firsts:
-                    continue
-                if rx is P.TAIL_BARE_RE and not c0.isalnum():
-                    continue
+            for rx, bare in mod_rules:
                 m = rx.match(text, pos)
                 if m is None:
                     continue
@@ -284,19 +298,21 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
         if m is not None:
             up = tok.upper()
             if up not in mods:
-                mods.insert(len(mods), up)
-            pos = m.end()
+                mods.append(up)
+            pos = j = m.end()
+            while j < n and text[j] in " \t":
+                j += 1
             continue
         if units is None:
-            for rx, firsts in _TAIL_UNIT_RULES:
-                if c0 not in firsts and not c0.isdigit():
-                    continue
+            for rx in unit_rules:
                 um = rx.match(text, pos)
                 if um:
                     val = _to_int(um.group(1) or um.group(um.lastindex or 1))
                     if val is not None:
                         units = val
-                        pos = um.end()
+                        pos = j = um.end()
+                        while j < n and text[j] in " \t":
+                            j += 1
                         break
             else:
                 break
@@ -397,25 +413,34 @@ _NOT_SIGNATURE_START = re.compile(r"\s*(?:(?:from|sent|to|subject|date|cc)\s*:|-
 _NOT_SIGNATURE_WROTE = re.compile(r"wrote:\s*$", re.IGNORECASE)
 
 
-def _not_signature(lines: list[str]) -> bool:
-    """Whether any line is not one of a signature block (`_NOT_SIGNATURE_LINE`, one pass per line)."""
-    for ln in lines:
-        if "?" in ln or _NOT_SIGNATURE_START.match(ln):
-            return True
-        low = ln.lower()
-        if "forwarded" in low or ("wrote:" in low and _NOT_SIGNATURE_WROTE.search(ln)):
-            return True
-    return False
+def _not_signature(rest: str, lines: list[str]) -> bool:
+    """Whether any of `lines` (the non-blank lines of `rest`) is not one of a signature block
+    (`_NOT_SIGNATURE_LINE`). What can only be in a line is looked for in `rest` at once; the lines
+    are matched one by one only when `rest` has what that needs."""
+    if "?" in rest:
+        return True
+    low = rest.lower()
+    if "forwarded" in low:
+        return True
+    if (":" in rest or "---" in rest or ">" in rest) and any(_NOT_SIGNATURE_START.match(ln) for ln in lines):
+        return True
+    return "wrote:" in low and any(_NOT_SIGNATURE_WROTE.search(ln) for ln in lines)
 
 
-# what a sign-off line can start with (IGNORECASE also folds the Kelvin sign and the long s)
-_SIGNATURE_FIRST = frozenset("-_\u2014tmrbkwscvaTMRBKWSCVA\u212a\u017f")
+def _signature_block(text: str, after: int) -> bool:
+    """Whether only a short name block (name, title, phone, address) follows a sign-off line
+    ending at `after`."""
+    rest = text[after:].strip("\n")
+    if "?" in rest:
+        return False
+    lines = [ln for ln in rest.splitlines() if ln.strip()]
+    return len(lines) <= 10 and all(len(ln) <= 90 for ln in lines) and not _not_signature(rest, lines)
 
 
 def _signature_start(text: str) -> int:
+    """Where the signature block starts: the first sign-off line among the last 1,500 characters'
+    lines with only a short name block after it (the text's length when there is none)."""
     tail_from = max(0, len(text) - 1500)
-    # a sign-off is a whole line (SIGNATURE_START_RE is anchored at both ends of a line): only the
-    # lines starting in the tail whose first non-blank character can begin one are tried
     if tail_from == 0 or text[tail_from - 1] == "\n":
         ls = tail_from
     else:
@@ -423,23 +448,14 @@ def _signature_start(text: str) -> int:
         if nl < 0:
             return len(text)
         ls = nl + 1
-    n = len(text)
-    while True:
-        nl = text.find("\n", ls)
-        le = n if nl < 0 else nl
-        line = text[ls:le]
-        head = line.lstrip(" \t")[:1]
-        if head and head in _SIGNATURE_FIRST:
-            m = P.SIGNATURE_START_RE.match(line)
-            if m:
-                # a sign-off line with only a short name block after it (name, title, phone, address)
-                rest = text[ls + m.end() :].strip("\n")
-                lines = [ln for ln in rest.splitlines() if ln.strip()]
-                if len(lines) <= 10 and all(len(ln) <= 90 for ln in lines) and not _not_signature(lines):
-                    return ls
-        if nl < 0:
-            break
-        ls = nl + 1
+    # a sign-off is a whole line (SIGNATURE_START_RE is anchored at both ends of a line): the first
+    # line is matched where it starts, every later one with the newline before it
+    m = P.SIGNATURE_START_RE.match(text, ls)
+    if m and _signature_block(text, m.end()):
+        return ls
+    for m in P.SIGNATURE_AFTER_NEWLINE_RE.finditer(text, ls):
+        if _signature_block(text, m.end()):
+            return m.start() + 1
     return len(text)
 
 
@@ -870,8 +886,9 @@ def extract(
                 ):
                     c.accepted = True
     low = scan.lower()
-    _late_modifiers(scan, cands)
-    _table_units(scan, cands, low if scan.isascii() else None)
+    ascii_low = low if scan.isascii() else None
+    _late_modifiers(scan, cands, ascii_low)
+    _table_units(scan, cands, ascii_low)
     _spread_over_lists(scan, cands)
     dos = _date_of_service(scan, low)
     on = dos or today
@@ -927,15 +944,31 @@ _LATE_WORDS = (
 _LATE_WORDS_RE = re.compile("|".join(re.escape(w) for w in _LATE_WORDS))
 
 
-def _late_modifiers(text: str, cands: list[_Cand]) -> None:
-    """ "99213 go with a 25": a modifier named a few words after its code, before the next code."""
+# what LATE_MOD_RE needs in a lowered ASCII window: one of its verbs, then a blank
+_LATE_VERB_BLANK_RE = re.compile(
+    r"(?:with|w/|add|adding|append|appending|needs?|use|using|plus|gets?|takes?|requires?|carry|carries|"
+    r"have|has|be|or|and)[ \t]"
+)
+
+
+def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
+    """ "99213 go with a 25": a modifier named a few words after its code, before the next code.
+    `ascii_low`: the text lowered, when it is ASCII (the same offsets)."""
+    n = len(cands)
     for i, c in enumerate(cands):
         if not c.accepted or c.system not in ("CPT", "HCPCS"):
             continue
-        stop = cands[i + 1].start if i + 1 < len(cands) else len(text)
-        window = text[c.tail_end : min(stop, c.tail_end + 50)]
-        if not _LATE_WORDS_RE.search(window.lower()):
-            continue
+        a = c.tail_end
+        stop = cands[i + 1].start if i + 1 < n else len(text)
+        b = stop if stop < a + 50 else a + 50
+        if ascii_low is not None:
+            if not (_LATE_WORDS_RE.search(ascii_low, a, b) and _LATE_VERB_BLANK_RE.search(ascii_low, a, b)):
+                continue
+            window = text[a:b]
+        else:
+            window = text[a:b]
+            if not _LATE_WORDS_RE.search(window.lower()):
+                continue
         m = P.LATE_MOD_RE.match(window)
         if not m or P.FORWARD_REF_RE.match(text, c.tail_end + m.end()):
             continue  # "... and mod 59 on 97140": the next code's

@@ -270,13 +270,16 @@ ZIP_BEFORE_RE = re.compile(
 MONEY_BEFORE_RE = re.compile(r"\$[ \t]*$|(?<![\w])(?:usd|us\$)[ \t]*$", re.IGNORECASE)
 
 URL_OR_EMAIL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
-SIGNATURE_START_RE = re.compile(
-    r"^[ \t]*(?:--[ \t]*|__+|—+|(?:thanks|thank you|thx|many thanks|regards|best|best regards|kind regards|"
+_SIGNATURE_LINE = (
+    r"[ \t]*(?:--[ \t]*|__+|—+|(?:thanks|thank you|thx|many thanks|regards|best|best regards|kind regards|"
     r"warm regards|sincerely|cheers|respectfully|take care|v/r|all the best)[ \t]*[,!.]*"
     r"(?:[ \t]+in advance[,!.]*)?"
-    r"(?:[ \t]*[-–][ \t]*\w+)?[ \t]*)$",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?:[ \t]*[-–][ \t]*\w+)?[ \t]*)$"
 )
+SIGNATURE_START_RE = re.compile(r"^" + _SIGNATURE_LINE, re.IGNORECASE | re.MULTILINE)
+# the same sign-off line, found with the newline before it (a literal first character: the engine
+# skips from one newline to the next instead of trying every position)
+SIGNATURE_AFTER_NEWLINE_RE = re.compile(r"\n" + _SIGNATURE_LINE, re.IGNORECASE | re.MULTILINE)
 SENTENCE_BREAK_RE = re.compile(r"[.?!;](?:[ \t]+|$)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•·]|\d+[.)])[ \t])")
 
 # what may stand between two codes of one list: 20610, 99214-25 and J3301 / 99202-99205
