@@ -198,6 +198,8 @@ _NEEDS_ALL_TOKENS = (
 
 # `_is_neg_word` of a word without a dot (NEG_DOTTED_ONLY all have one)
 _NEG_PLAIN = NEG_WORDS | NEG_ABBREVIATIONS
+# an amount before a number: "$", or "usd" / "us$" in any case (no other character lowers to these)
+_MONEY_ENDINGS = ("$", *{a + b + c for a in "uU" for b in "sS" for c in "dD$"})
 
 
 def before_verdict(seg: str, numeric: bool) -> tuple[bool, bool]:
@@ -212,15 +214,14 @@ def before_verdict(seg: str, numeric: bool) -> tuple[bool, bool]:
         last = core.lower()
         dotless = "." not in last
         if last not in _NEEDS_ALL_TOKENS and (dotless or last.rstrip(".") not in ID_SUFFIX):
-            stripped = seg.rstrip(" \t")
-            if (
-                (last in _NEG_PLAIN if dotless else _is_neg_word(last))
-                or stripped.endswith("$")
-                or stripped[-3:].lower() in ("usd", "us$")
+            if (last in _NEG_PLAIN if dotless else _is_neg_word(last)) or seg.rstrip(" \t").endswith(
+                _MONEY_ENDINGS
             ):
                 return True, False
             if numeric:
-                raw_last = seg.rstrip(" \t,").rsplit(None, 1)[-1] if seg.strip() else ""
+                # the last chunk before any trailing blanks and commas (the chunk itself unless it
+                # ends with a comma)
+                raw_last = parts[-1] if parts[-1][-1] != "," else seg.rstrip(" \t,").rsplit(None, 1)[-1]
                 if raw_last.rstrip(".,") in US_STATES or last in STATE_NAMES:
                     return True, False
             return False, (last if dotless else last.rstrip(".:")) in STRONG_WORDS
@@ -360,6 +361,15 @@ _ALNUM_DOT_RUN_RE = re.compile(r"[^\W_]*(?:\.[^\W_]*)*")
 _HEADER_FIRST = frozenset("radmxctleiRADMXCTLEI\u0130\u0131")
 
 
+# every character `str.isspace` is true of (set look-ups instead of method calls)
+_SPACES = frozenset(chr(c) for c in range(0x3001) if chr(c).isspace())
+# a line starting with one of these may be a mail header line or the continuation of one
+_HEADER_LINE_FIRST = _HEADER_FIRST | _SPACES
+_GLUE_AFTER = frozenset(".:-–")
+_GLUE_BEFORE = frozenset("-–/")
+_DIGIT_GROUP_SEPARATORS = frozenset(" .")
+
+
 def glued_negative(
     text: str, s: int, e: int, is_mod: Callable[[str], bool], header_lines: dict[int, bool] | None = None
 ) -> bool:
@@ -367,14 +377,16 @@ def glued_negative(
     (t503.bullet.mail, m3005.txt), an IPv6 address (f400:7e1f), an identifier (7B/03-15277-CC85C645,
     0711 21041-43), uuencoded or encoded data, a path, or a mail header line."""
     n = len(text)
-    if e + 1 < n and text[e] in ".:-–":
-        nxt0, nxt1 = text[e], text[e + 1]
-        if nxt0 == "." and nxt1.isalpha():
+    after = text[e] if e < n else ""
+    prev = text[s - 1] if s else ""
+    if after in _GLUE_AFTER and e + 1 < n:
+        nxt1 = text[e + 1]
+        if after == "." and nxt1.isalpha():
             return True
-        if nxt0 == ":" and nxt1 in "0123456789abcdefABCDEF" and text[s:e].isalnum():
+        if after == ":" and nxt1 in "0123456789abcdefABCDEF" and text[s:e].isalnum():
             # 14:30 cannot start a code; "f400:7e1f" is an address (but "Dx:M17.11" is fine)
             return True
-        if nxt0 in "-–" and nxt1.isalnum():
+        if after in "-–" and nxt1.isalnum():
             j = _ALNUM_DOT_RUN_RE.match(text, e + 1).end()  # type: ignore[union-attr]
             run = text[e + 1 : j].rstrip(".")
             if not (
@@ -384,18 +396,17 @@ def glued_negative(
                 or (j < n and text[j] in "-–" and is_mod(run[:2]))
             ):
                 return True
-    prev = text[s - 1] if s else ""
-    if s >= 2 and prev in "-–/" and text[s - 2].isalnum():
+    if prev in _GLUE_BEFORE and s >= 2 and text[s - 2].isalnum():
         j = s - 1
         while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "."):
             j -= 1
         run = text[j : s - 1]
         if not (_CODE_SHAPE_RE.match(run) or run.lower() in _SYSTEM_PREFIXES) and (
-            text[s - 1] != "/" or not run.isdigit()  # "99213/99214" and "x/99214" aside
+            prev != "/" or not run.isdigit()  # "99213/99214" and "x/99214" aside
         ):
             return True
     # a five-digit number right after another short group of digits: "0711 21041", "(555) 20610"
-    if e - s == 5 and s >= 2 and text[s - 1] in " ." and text[s - 2].isdigit():
+    if prev in _DIGIT_GROUP_SEPARATORS and e - s == 5 and s >= 2 and text[s - 2].isdigit():
         j = s - 2
         while j > 0 and text[j - 1].isdigit():
             j -= 1
@@ -405,18 +416,20 @@ def glued_negative(
             and text[max(0, j - 2) : j] not in ("x ", "X ")
         ):
             return True
-    # the whitespace-delimited chunk: encoded data and paths are long runs of punctuation
-    glued_after = e < n and not text[e].isspace()
-    glued_before = s > 0 and not prev.isspace()
-    hi = _NONSPACE_RUN_RE.match(text, e).end() if glued_after else e  # type: ignore[union-attr]
-    lo = s - len(text[max(0, s - 80) : s].rsplit(None, 1)[-1]) if glued_before else s
-    if hi - lo > 24:
-        chunk = text[lo:hi]
-        if sum(ch in _WEIRD for ch in chunk) >= 3 or chunk.count("/") >= 2:
-            return True
+    # the whitespace-delimited chunk: encoded data and paths are long runs of punctuation (a chunk
+    # of the candidate alone is at most 8 characters)
+    glued_after = after != "" and after not in _SPACES
+    glued_before = prev != "" and prev not in _SPACES
+    if glued_after or glued_before:
+        hi = _NONSPACE_RUN_RE.match(text, e).end() if glued_after else e  # type: ignore[union-attr]
+        lo = s - len(text[max(0, s - 80) : s].rsplit(None, 1)[-1]) if glued_before else s
+        if hi - lo > 24:
+            chunk = text[lo:hi]
+            if sum(ch in _WEIRD for ch in chunk) >= 3 or chunk.count("/") >= 2:
+                return True
     # a mail header line (Received:, X-...:, Message-ID:) and its continuation lines
     ls = text.rfind("\n", 0, s) + 1
-    if not text[ls : ls + 1].isspace() and text[ls : ls + 1] not in _HEADER_FIRST:
+    if text[ls] not in _HEADER_LINE_FIRST:
         return False
     if header_lines is None:
         return _in_header_block(text, ls)

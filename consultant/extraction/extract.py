@@ -98,13 +98,13 @@ class _Cand:
     kind: str
     exists: bool
     tail_end: int
+    in_signature: bool = False
     modifiers: list[str] = field(default_factory=list)
     units: int | None = None
     negative: bool = False
     strong: bool = False  # a system word right before it, or modifiers / units on it
     context: bool = False  # a coding word in its sentence
     context_known: bool = False
-    in_signature: bool = False
     accepted: bool = False
 
 
@@ -547,6 +547,8 @@ def _pcs_shape(up: str) -> bool:
 # the word right after a number, and what it must be for STREET_AFTER_RE / NEGATIVE_AFTER_RE to match
 _NEXT_WORD_RE = re.compile(r"[ \t]*([^\W_]?)[^\W_]*")
 _STREET_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# characters that are neither a blank nor a word character: _NEXT_WORD_RE matches nothing before them
+_NO_WORD_AFTER = frozenset("\n\r.,;:?!()[]-/'\"")
 _NEGATIVE_AFTER_WORDS = frozenset(
     [
         "dollars",
@@ -677,10 +679,9 @@ class _Extractor:
             if cls is None:
                 continue
             system, code, kind, exists = cls
-            c = _Cand(s, e, system, code, kind, exists, tail_end=e, in_signature=s >= sig)
-            if system in ("CPT", "HCPCS"):
+            if system == "CPT" or system == "HCPCS":
                 mods, units, tail_end = _parse_tail(text, e)
-                c.modifiers, c.units, c.tail_end = mods, units, tail_end
+                c = _Cand(s, e, system, code, kind, exists, tail_end, s >= sig, mods, units)
                 w0 = prev_end if prev_end > s - 60 else s - 60
                 j = s
                 while j > w0 and text[j - 1] in " \t#":
@@ -692,6 +693,8 @@ class _Extractor:
                             c.modifiers.append(bm)
                     if c.units is None:
                         c.units = bunits
+            else:
+                c = _Cand(s, e, system, code, kind, exists, e, s >= sig)
             self.weigh(c)
             out.append(c)
             prev_end = c.tail_end
@@ -725,11 +728,13 @@ class _Extractor:
             strong_word = False  # "20610, 99214", "(99214", a line start: no word right before
         if kind in (_NUMERIC, _DIGIT_PCS):
             # the word after: a street ("47381 Main St"), a unit ("20610 dollars", "99213 patients")
-            wm = _NEXT_WORD_RE.match(text, e)
+            # (punctuation or a line end right after the number: no word follows it)
+            wm = None if text[e : e + 1] in _NO_WORD_AFTER else _NEXT_WORD_RE.match(text, e)
             if (
-                wm.end() > e  # type: ignore[union-attr]
+                wm is not None
+                and wm.end() > e
                 and not c.modifiers
-                and wm.group(1) in _STREET_FIRST  # type: ignore[union-attr]
+                and wm.group(1) in _STREET_FIRST
                 and P.STREET_AFTER_RE.match(text, e)
             ):
                 c.negative = True
@@ -737,7 +742,7 @@ class _Extractor:
             te = c.tail_end
             if te != e:
                 wm = _NEXT_WORD_RE.match(text, te)
-            word = wm.group()  # type: ignore[union-attr]
+            word = wm.group() if wm is not None else ""
             if (
                 word
                 and (not word.isascii() or word.lstrip(" \t").lower() in _NEGATIVE_AFTER_WORDS)
@@ -962,7 +967,9 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
         stop = cands[i + 1].start if i + 1 < n else len(text)
         b = stop if stop < a + 50 else a + 50
         if ascii_low is not None:
-            if not (_LATE_WORDS_RE.search(ascii_low, a, b) and _LATE_VERB_BLANK_RE.search(ascii_low, a, b)):
+            # the verbs hold one of _LATE_WORDS, all but "using": only then is that looked for
+            vb = _LATE_VERB_BLANK_RE.search(ascii_low, a, b)
+            if vb is None or (vb.group().startswith("using") and not _LATE_WORDS_RE.search(ascii_low, a, b)):
                 continue
             window = text[a:b]
         else:
