@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from consultant.codes.model import CodeStore, System
@@ -956,6 +957,24 @@ _LATE_VERB_BLANK_RE = re.compile(
 )
 
 
+_LATE_STOP_RE = re.compile(r"[.?!\n]")
+
+
+def _late_match(window: str, verbs: Iterator[re.Match[str]], offset: int) -> re.Match[str] | None:
+    """`P.LATE_MOD_RE.match(window)` for an ASCII window, tried only where `verbs` (the lowered
+    text's verbs followed by a blank, in order, `offset` before the window's) start."""
+    stop = _LATE_STOP_RE.search(window)
+    last = min(40, stop.start() if stop else len(window))
+    for vb in verbs:
+        at = vb.start() - offset
+        if at > last:
+            break
+        m = P.LATE_MOD_AT_VERB_RE.match(window, at)
+        if m:
+            return m
+    return None
+
+
 def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
     """ "99213 go with a 25": a modifier named a few words after its code, before the next code.
     `ascii_low`: the text lowered, when it is ASCII (the same offsets)."""
@@ -972,11 +991,12 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
             if vb is None or (vb.group().startswith("using") and not _LATE_WORDS_RE.search(ascii_low, a, b)):
                 continue
             window = text[a:b]
+            m = _late_match(window, _LATE_VERB_BLANK_RE.finditer(ascii_low, vb.start(), b), a)
         else:
             window = text[a:b]
             if not _LATE_WORDS_RE.search(window.lower()):
                 continue
-        m = P.LATE_MOD_RE.match(window)
+            m = P.LATE_MOD_RE.match(window)
         if not m or P.FORWARD_REF_RE.match(text, c.tail_end + m.end()):
             continue  # "... and mod 59 on 97140": the next code's
         toks = [

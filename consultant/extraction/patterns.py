@@ -305,15 +305,18 @@ DOS_RE = re.compile(
 )
 
 # a modifier named later in the clause: "99213 go with a 25", "20610 - do I add modifier 59?"
-LATE_MOD_RE = re.compile(
-    r"^[^.?!\n]{0,40}?(?<![\w])(?P<verb>with|w/|add|adding|append|appending|need|needs|use|using|plus|get|gets|"
+_LATE_MOD_FROM_VERB = (
+    r"(?<![\w])(?P<verb>with|w/|add|adding|append|appending|need|needs|use|using|plus|get|gets|"
     r"take|takes|require|requires|carry|carries|have|has|be|or|and)[ \t]+(?:(?P<art>a|an|the)[ \t]+)?"
     r"(?:(?P<kw>" + MOD_WORD + r")[ \t:#]*)?"
     r"-?(?P<mod>[A-Za-z0-9]{2})(?![\w])"
     r"(?P<more>(?:[ \t]*(?:,|/|&|and|or|,[ \t]*or|,[ \t]*and)[ \t]*-?[ \t]*[A-Za-z0-9]{2}(?![\w]))*)"
-    r"(?P<kw2>[ \t]+" + MOD_WORD + r"(?![\w]))?",
-    re.IGNORECASE,
+    r"(?P<kw2>[ \t]+" + MOD_WORD + r"(?![\w]))?"
 )
+LATE_MOD_RE = re.compile(r"^[^.?!\n]{0,40}?" + _LATE_MOD_FROM_VERB, re.IGNORECASE)
+# the same from its verb on, matched where a verb starts: the first verb at which it matches, among
+# those within 40 characters and before any . ? ! or line end, gives LATE_MOD_RE's match
+LATE_MOD_AT_VERB_RE = re.compile(_LATE_MOD_FROM_VERB, re.IGNORECASE)
 # a table whose header names a units column: "CPT   Mod   Units"
 TABLE_HEADER_RE = re.compile(
     r"^[ \t|]*(?:cpt|hcpcs|code|codes|cpt/hcpcs|procedure|proc|service)\b[^\n]*"
