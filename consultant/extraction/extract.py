@@ -217,6 +217,26 @@ _TAIL_RULES_BY_FIRST: dict[str, _TailRules] = {
 
 
 _ASCII_WORD_RE = re.compile(r"[A-Za-z/]*")
+_ASCII_LETTERS_RE = re.compile(r"[A-Za-z]*")
+# TAIL_UNITS_N_RE read from a letter: its first word is one of these, or starts with one of those
+_UNITS_N_FIRST_WORDS = frozenset({"for", "at", "billed", "with", "of", "a", "an"})
+_UNITS_N_FIRST_STARTS = ("qty", "quantity", *_NUMBER_WORDS)
+
+
+def _units_n_may_start(text: str, j: int) -> bool:
+    """Whether TAIL_UNITS_N_RE can match with its first non-blank character at `j`: always, unless
+    that is an ASCII letter starting a plain ASCII word none of its words can start ("and", "or":
+    the pattern is slow to fail)."""
+    c0 = text[j] if j < len(text) else ""
+    if not ("a" <= c0 <= "z" or "A" <= c0 <= "Z"):
+        return True
+    k = _ASCII_LETTERS_RE.match(text, j).end()  # type: ignore[union-attr]
+    if k < len(text) and not text[k].isascii():
+        return True  # a letter the pattern may fold (IGNORECASE) continues the word
+    word = text[j:k].lower()
+    return word in _UNITS_N_FIRST_WORDS or word.startswith(_UNITS_N_FIRST_STARTS)
+
+
 _COMMA_NUMBER_RE = re.compile(r",[ \t]*\d{4}")
 
 
@@ -306,6 +326,8 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
             continue
         if units is None:
             for rx in unit_rules:
+                if rx is P.TAIL_UNITS_N_RE and not _units_n_may_start(text, j):
+                    continue
                 um = rx.match(text, pos)
                 if um:
                     val = _to_int(um.group(1) or um.group(um.lastindex or 1))
