@@ -276,13 +276,9 @@ class Sentences:
         self._positive: dict[int, bool] = {}
 
     def _split(self) -> list[int]:
-        starts = [0]
-        ends = []
-        for m in _SENTENCE_BREAK_RE.finditer(self.text):
-            ends.append(m.start())
-            starts.append(m.end())
-        ends.append(len(self.text))
-        self._starts, self._ends = starts, ends
+        breaks = [m.span() for m in _SENTENCE_BREAK_RE.finditer(self.text)]
+        starts = [0, *(b for _, b in breaks)]
+        self._starts, self._ends = starts, [*(a for a, _ in breaks), len(self.text)]
         return starts
 
     @property

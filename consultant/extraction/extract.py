@@ -407,6 +407,8 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
         return mods, units
     if not may_mod:
         return mods, units
+    # (the keyword patterns need "mod", the hyphen one a "-": without them they are not searched)
+    has_mod = "mod" in low
     for rx, bare in (
         (P.BEFORE_MOD_KEYWORD_RE, False),
         (P.BEFORE_MOD_SUFFIXWORD_RE, False),
@@ -414,6 +416,10 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
         (P.BEFORE_MOD_HYPHEN_RE, False),
         (P.BEFORE_MOD_BARE_ALPHA_RE, True),
     ):
+        if (not has_mod and (rx is P.BEFORE_MOD_KEYWORD_RE or rx is P.BEFORE_MOD_SUFFIXWORD_RE)) or (
+            rx is P.BEFORE_MOD_HYPHEN_RE and "-" not in window
+        ):
+            continue
         m = rx.search(window)
         if not m:
             continue
@@ -839,7 +845,10 @@ def _family(c: _Cand) -> str:
 
 def _spread_over_lists(text: str, cands: list[_Cand]) -> None:
     """Codes written as one list share their context: "20610, 99214 and 96372"."""
-    if all(c.accepted or c.negative or c.in_signature for c in cands):
+    for c in cands:
+        if not (c.accepted or c.negative or c.in_signature):
+            break
+    else:
         return  # every candidate decided already: a list can only accept an undecided one
     i = 0
     n = len(cands)
@@ -886,11 +895,14 @@ def extract(
     scan = text if text.isascii() else text.translate(SCAN_TABLE)
     ex = _Extractor(scan, store)
     cands = ex.candidates()
+    any_accepted = False
     for c in cands:
-        c.accepted = ex.decide(c)
+        if ex.decide(c):
+            c.accepted = any_accepted = True
     # a mail that plainly names codes is about codes: a known five-digit code or an undotted
     # ICD code in it needs no more context than not being something else
-    if any(c.accepted for c in cands):
+    if any_accepted:
+        other_icd = False  # an ICD-10-CM code accepted, not a three-character one
         for c in cands:
             if (
                 not c.accepted
@@ -900,8 +912,10 @@ def extract(
                 and (c.kind in (_NUMERIC, _DOTTED_ICD) or (c.kind == _BARE_ICD and scan[c.start].isupper()))
             ):
                 c.accepted = True
+            if c.accepted and c.system == "ICD10CM" and c.kind != _SHORT_ICD:
+                other_icd = True
         # I10, E11: a three-character code among other diagnosis codes, in a coding sentence
-        if any(c.accepted and c.system == "ICD10CM" and c.kind != _SHORT_ICD for c in cands):
+        if other_icd:
             for c in cands:
                 if (
                     not c.accepted
@@ -927,17 +941,15 @@ def extract(
         key = (c.system, c.code)
         cm = merged.get(key)
         if cm is None:
+            # (system, code, modifiers, units, span, status, billable)
             merged[key] = CodeMention(
-                system=c.system,
-                code=c.code,
-                modifiers=list(c.modifiers),
-                units=c.units,
-                span=(c.start, c.end),
-                status="active" if c.exists else "invalid",
-                billable=None,
+                c.system,
+                c.code,
+                list(c.modifiers),
+                c.units,
+                (c.start, c.end),
+                "active" if c.exists else "invalid",
             )
-            if not c.exists:
-                merged[key].status = "invalid"
         else:
             for mod in c.modifiers:
                 if mod not in cm.modifiers:
@@ -982,14 +994,16 @@ _LATE_VERB_BLANK_RE = re.compile(
 _LATE_STOP_RE = re.compile(r"[.?!\n]")
 
 
-def _late_match(window: str, verbs: Iterator[re.Match[str]], offset: int) -> re.Match[str] | None:
-    """`P.LATE_MOD_RE.match(window)` for an ASCII window, tried only where `verbs` (the lowered
-    text's verbs followed by a blank, in order, `offset` before the window's) start."""
-    stop = _LATE_STOP_RE.search(window)
-    last = min(40, stop.start() if stop else len(window))
-    for vb in verbs:
+def _late_match(
+    window: str, first: re.Match[str], more: Iterator[re.Match[str]], offset: int
+) -> re.Match[str] | None:
+    """`P.LATE_MOD_RE.match(window)` for an ASCII window, tried only where the lowered text's verbs
+    followed by a blank start (`first`, then `more`, in order; their offsets are `offset` more than
+    the window's): the first within 40 characters, with no . ? ! or line end before it, at which
+    the pattern matches."""
+    for vb in (first, *more):
         at = vb.start() - offset
-        if at > last:
+        if at > 40 or (at and _LATE_STOP_RE.search(window, 0, at)):
             break
         m = P.LATE_MOD_AT_VERB_RE.match(window, at)
         if m:
@@ -1013,7 +1027,7 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
             if vb is None or (vb.group().startswith("using") and not _LATE_WORDS_RE.search(ascii_low, a, b)):
                 continue
             window = text[a:b]
-            m = _late_match(window, _LATE_VERB_BLANK_RE.finditer(ascii_low, vb.start(), b), a)
+            m = _late_match(window, vb, _LATE_VERB_BLANK_RE.finditer(ascii_low, vb.end(), b), a)
         else:
             window = text[a:b]
             if not _LATE_WORDS_RE.search(window.lower()):
