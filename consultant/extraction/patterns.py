@@ -70,10 +70,12 @@ TAIL_UNITS_X_RE = re.compile(
     r"|[ \t]+(\d{1,2})[ \t]*[xX×](?![\w])"
 )
 # J1030 2 units, J3301 (4 units), 97110 - 4 units, 97110 for 4 units, 97110, 3 units
+# (the blank runs are possessive: what follows each cannot start with a blank, so giving blanks
+# back never matches more, and failing, the most common outcome, is much faster)
 TAIL_UNITS_N_RE = re.compile(
-    r"[ \t]*[,(\-–:]?[ \t]*(?:(?:for|at|billed|billed at|with|of|@|=)[ \t]+)?(?:(?:a|an)[ \t]+)?"
-    r"(?:qty|quantity)?[ \t]*"
-    r"(" + _NUMWORD + r")[ \t]*" + UNIT_WORD + r"(?![\w])\)?",
+    r"[ \t]*+[,(\-–:]?[ \t]*+(?:(?:for|at|billed|billed at|with|of|@|=)[ \t]++)?(?:(?:a|an)[ \t]++)?"
+    r"(?:qty|quantity)?[ \t]*+"
+    r"(" + _NUMWORD + r")[ \t]*+" + UNIT_WORD + r"(?![\w])\)?",
     re.IGNORECASE,
 )
 # J3301 units: 4, 97110 qty 3, 97110 (units 2), 97110 UOS=3
