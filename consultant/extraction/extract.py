@@ -401,7 +401,11 @@ def _parse_before(window: str) -> tuple[list[str], int | None]:
     may_mod = last in _BEFORE_ONTO
     if not may_mod and not (last in _BEFORE_UNIT_LAST or last[-1:] in ("x", "×")):
         return mods, units
-    um = P.BEFORE_UNITS_RE.search(window) if ("u" in low or "x" in low or "×" in low) else None
+    # BEFORE_UNITS_RE ends with a unit word or "x" (then only "of", "cpt", "code", "#"): with
+    # "on" / "to" / "for" / "with" last it cannot match
+    um = (
+        P.BEFORE_UNITS_RE.search(window) if not may_mod and ("u" in low or "x" in low or "×" in low) else None
+    )
     if um:
         units = _to_int(um.group(1) or um.group(2))
         return mods, units
