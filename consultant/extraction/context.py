@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from consultant.extraction import patterns as P
 
@@ -319,7 +319,13 @@ class Sentences:
             return not POSITIVE_WORDS.isdisjoint(self.words(pos))
         got = self._positive.get(i)
         if got is None:
-            got = self._positive[i] = not POSITIVE_WORDS.isdisjoint(self.words(pos))
+            # the sentence's words, as `words` finds them (the set is not built: isdisjoint stops at
+            # the first coding word)
+            words: Iterable[str] | None = self._words.get(i)
+            if words is None:
+                a, b = self._starts[i], self._ends[i]  # type: ignore[index]
+                words = _WORD_RE.findall(self.text[a:b].lower())
+            got = self._positive[i] = not POSITIVE_WORDS.isdisjoint(words)
         return got
 
     def dx(self, pos: int) -> bool:

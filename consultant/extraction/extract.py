@@ -1153,6 +1153,8 @@ _EM_RANGE = (99202, 99499)
 
 
 def _is_em(code: str) -> bool:
+    if len(code) == 5 and code.isascii():  # a five-digit code: compared as text, no int()
+        return code.isdigit() and "99202" <= code <= "99499"
     return code.isdigit() and _EM_RANGE[0] <= int(code) <= _EM_RANGE[1]
 
 
@@ -1217,13 +1219,13 @@ def _assign_orphan_modifiers(
     """A modifier named with no code ("do I need a 25 modifier?"): an E/M modifier (24, 25, 57)
     goes on the one E/M code of the question; another modifier on the one procedure code; a
     modifier said to go "on all" / "on each" goes on every code of its kind."""
-    proc = [cm for cm in merged.values() if cm.system in ("CPT", "HCPCS")]
-    if not proc:
-        return
     em: list[CodeMention] = []
     other: list[CodeMention] = []
-    for cm in proc:
-        (em if _is_em(cm.code) else other).append(cm)
+    for cm in merged.values():
+        if cm.system == "CPT" or cm.system == "HCPCS":
+            (em if _is_em(cm.code) else other).append(cm)
+    if not (em or other):
+        return
     for m in _all_codes_mods(text, low):
         for raw in re.findall(r"[A-Za-z0-9]{2}", m.group("mods")):
             tok = raw.upper()
