@@ -704,7 +704,7 @@ class _Extractor:
         sig = _signature_start(text)
         out: list[_Cand] = []
         prev_end = 0
-        for m in P.CANDIDATE_RE.finditer(text):
+        for m in (P.CANDIDATE_ASCII_RE if text.isascii() else P.CANDIDATE_RE).finditer(text):
             s, e = m.span()
             if s < prev_end or (has_links and _maybe_in_link(text, s)):
                 continue  # inside a link / address, or inside the previous code's modifiers and units

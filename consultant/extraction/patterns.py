@@ -22,6 +22,8 @@ CANDIDATE_RE = re.compile(
     r")"
     r"(?:(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)|(?='?s(?![\w])))"  # 99213s, 99213's
 )
+# the same for an ASCII text (where \w and \d mean the same either way): ASCII classes are faster
+CANDIDATE_ASCII_RE = re.compile(CANDIDATE_RE.pattern, re.ASCII)
 
 CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[FTU])$")
 HCPCS_RE = re.compile(r"^[A-CEGHJ-MP-V]\d{4}$")
@@ -280,8 +282,11 @@ _SIGNATURE_LINE = (
 )
 SIGNATURE_START_RE = re.compile(r"^" + _SIGNATURE_LINE, re.IGNORECASE | re.MULTILINE)
 # the same sign-off line, found with the newline before it (a literal first character: the engine
-# skips from one newline to the next instead of trying every position)
-SIGNATURE_AFTER_NEWLINE_RE = re.compile(r"\n" + _SIGNATURE_LINE, re.IGNORECASE | re.MULTILINE)
+# skips from one newline to the next instead of trying every position); the look-ahead names the
+# characters a sign-off can start with (IGNORECASE also folds the Kelvin sign and the long s)
+SIGNATURE_AFTER_NEWLINE_RE = re.compile(
+    r"\n(?=[ \t]*[-_\u2014tmrbkwscvaTMRBKWSCVA\u212a\u017f])" + _SIGNATURE_LINE, re.IGNORECASE | re.MULTILINE
+)
 SENTENCE_BREAK_RE = re.compile(r"[.?!;](?:[ \t]+|$)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•·]|\d+[.)])[ \t])")
 
 # what may stand between two codes of one list: 20610, 99214-25 and J3301 / 99202-99205
