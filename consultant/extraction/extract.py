@@ -467,7 +467,7 @@ def _signature_block(text: str, after: int) -> bool:
     if "?" in rest:
         return False
     lines = [ln for ln in rest.splitlines() if ln.strip()]
-    return len(lines) <= 10 and all(len(ln) <= 90 for ln in lines) and not _not_signature(rest, lines)
+    return len(lines) <= 10 and max(map(len, lines), default=0) <= 90 and not _not_signature(rest, lines)
 
 
 def _signature_start(text: str) -> int:
@@ -631,9 +631,11 @@ _NEGATIVE_AFTER_WORDS = frozenset(
 
 
 class _Extractor:
-    def __init__(self, text: str, store: CodeStore) -> None:
+    def __init__(self, text: str, store: CodeStore, low: str | None = None) -> None:
         self.text = text
         self.store = store
+        # "ICD" in any case anywhere (only ASCII letters lower to "icd"): else no ICD-9 word to read
+        self._icd_word = "icd" in (text.lower() if low is None else low)
         self._exists_cache: dict[tuple[str, str], bool] = {}
         self._header_lines: dict[int, bool] = {}  # line start -> in a mail header block
         self.sentences = C.Sentences(text)
@@ -783,7 +785,12 @@ class _Extractor:
             ):
                 c.negative = True
                 return
-        if (c.system == "ICD10CM" or kind in (_NUMERIC, _ALNUM)) and "9" in seg and C.icd9_before(seg):
+        if (
+            self._icd_word
+            and (c.system == "ICD10CM" or kind in (_NUMERIC, _ALNUM))
+            and "9" in seg
+            and C.icd9_before(seg)
+        ):
             c.negative = True
             return
         c.strong = bool(c.modifiers or c.units is not None or strong_word)
@@ -897,7 +904,8 @@ def extract(
 ) -> Extraction:
     """Every code reference in `text` (a coder's question), normalized, merged, looked up."""
     scan = text if text.isascii() else text.translate(SCAN_TABLE)
-    ex = _Extractor(scan, store)
+    low = scan.lower()
+    ex = _Extractor(scan, store, low)
     cands = ex.candidates()
     any_accepted = False
     for c in cands:
@@ -931,7 +939,6 @@ def extract(
                     and ex.sentences.positive(c.start)
                 ):
                     c.accepted = True
-    low = scan.lower()
     ascii_low = low if scan.isascii() else None
     _late_modifiers(scan, cands, ascii_low)
     _table_units(scan, cands, ascii_low)
