@@ -1005,20 +1005,22 @@ _LATE_VERB_BLANK_RE = re.compile(
 _LATE_STOP_RE = re.compile(r"[.?!\n]")
 
 
-def _late_match(
-    window: str, first: re.Match[str], more: Iterator[re.Match[str]], offset: int
-) -> re.Match[str] | None:
-    """`P.LATE_MOD_RE.match(window)` for an ASCII window, tried only where the lowered text's verbs
-    followed by a blank start (`first`, then `more`, in order; their offsets are `offset` more than
-    the window's): the first within 40 characters, with no . ? ! or line end before it, at which
-    the pattern matches."""
-    for vb in (first, *more):
+def _late_match(window: str, low: str, first: re.Match[str], offset: int) -> re.Match[str] | None:
+    """`P.LATE_MOD_RE.match(window)` for an ASCII window (`low[offset:offset + len(window)]`
+    lowered), tried only where a verb followed by a blank starts (`first` the first of them): the
+    first within 40 characters, with no . ? ! or line end before it, at which the pattern matches."""
+    vb: re.Match[str] | None = first
+    more: Iterator[re.Match[str]] | None = None
+    while vb is not None:
         at = vb.start() - offset
         if at > 40 or (at and _LATE_STOP_RE.search(window, 0, at)):
             break
         m = P.LATE_MOD_AT_VERB_RE.match(window, at)
         if m:
             return m
+        if more is None:
+            more = _LATE_VERB_BLANK_RE.finditer(low, vb.end(), offset + len(window))
+        vb = next(more, None)
     return None
 
 
@@ -1038,7 +1040,7 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
             if vb is None or (vb.group().startswith("using") and not _LATE_WORDS_RE.search(ascii_low, a, b)):
                 continue
             window = text[a:b]
-            m = _late_match(window, vb, _LATE_VERB_BLANK_RE.finditer(ascii_low, vb.end(), b), a)
+            m = _late_match(window, ascii_low, vb, a)
         else:
             window = text[a:b]
             if not _LATE_WORDS_RE.search(window.lower()):
