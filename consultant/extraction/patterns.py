@@ -31,15 +31,17 @@ ICD_CM_RE = re.compile(r"^[A-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 PCS_RE = re.compile(r"^[0-9B-DF-HX][0-9A-HJ-NP-Z]{6}$")
 
 # --- what comes right after a code: modifiers and units -----------------------------------
+# (blank runs written possessive, [ \t]*+ / [ \t]++, are ones that what follows cannot start with a
+# blank: giving blanks back never matches more, and failing, the most common outcome, is faster)
 _MOD = r"([A-Za-z0-9]{2})(?![\w])"
 MOD_WORD = r"mod(?:ifier)?s?\.?"
 # 99214-25, 99214 -25, 20610-RT-59, 99214-mod 25, 99214 - modifier 25
 TAIL_HYPHEN_RE = re.compile(r"[ \t]*[-–—][ \t]*(?:" + MOD_WORD + r"[ \t:#]*-?[ \t]*)?" + _MOD)
 # 99214 mod 25, 99214 w/ modifier 25, 99214 with modifiers 25 and 59, 99214, modifier 25
 TAIL_MODWORD_RE = re.compile(
-    r"[ \t]*,?[ \t]*(?:(?:with|w/|plus|\+|and)[ \t]*)?(?:(?:a|an|the)[ \t]+)?"
+    r"[ \t]*+,?[ \t]*+(?:(?:with|w/|plus|\+|and)[ \t]*+)?(?:(?:a|an|the)[ \t]++)?"
     + MOD_WORD
-    + r"[ \t:#=]*-?[ \t]*"
+    + r"[ \t:#=]*+-?[ \t]*+"
     + _MOD
 )
 # 99214 with a 25, 99214 w/ 25, 99214 with 25 modifier, 20610 with an RT
@@ -66,14 +68,13 @@ _NUMWORD = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 UNIT_WORD = r"(?:units?|uos|u\.o\.s\.?|u)"
 # J1030 x 2 units, 96372 x3, 97110 ×4, 97110 * 2
 TAIL_UNITS_X_RE = re.compile(
-    r"[ \t]*[,(]?[ \t]*(?:(?:billed|bill|at|@)[ \t]+)?(?:[xX×*]|times)[ \t]*(\d{1,3})(?![\d.,/:]\d)(?![\w])"
+    r"[ \t]*+[,(]?[ \t]*+(?:(?:billed|bill|at|@)[ \t]++)?(?:[xX×*]|times)[ \t]*+"
+    r"(\d{1,3})(?![\d.,/:]\d)(?![\w])"
     r"\)?"
-    r"(?:[ \t]*" + UNIT_WORD + r"(?![\w]))?"
-    r"|[ \t]+(\d{1,2})[ \t]*[xX×](?![\w])"
+    r"(?:[ \t]*+" + UNIT_WORD + r"(?![\w]))?"
+    r"|[ \t]++(\d{1,2})[ \t]*+[xX×](?![\w])"
 )
 # J1030 2 units, J3301 (4 units), 97110 - 4 units, 97110 for 4 units, 97110, 3 units
-# (the blank runs are possessive: what follows each cannot start with a blank, so giving blanks
-# back never matches more, and failing, the most common outcome, is much faster)
 TAIL_UNITS_N_RE = re.compile(
     r"[ \t]*+[,(\-–:]?[ \t]*+(?:(?:for|at|billed|billed at|with|of|@|=)[ \t]++)?(?:(?:a|an)[ \t]++)?"
     r"(?:qty|quantity)?[ \t]*+"
@@ -82,7 +83,7 @@ TAIL_UNITS_N_RE = re.compile(
 )
 # J3301 units: 4, 97110 qty 3, 97110 (units 2), 97110 UOS=3
 TAIL_UNITS_LABEL_RE = re.compile(
-    r"[ \t]*[,(\-–;]?[ \t]*(?:units?|qty|quantity|uos|units of service)[ \t]*(?:[:=#]|of|is|was)?[ \t]*"
+    r"[ \t]*+[,(\-–;]?[ \t]*+(?:units?|qty|quantity|uos|units of service)[ \t]*+(?:[:=#]|of|is|was)?[ \t]*+"
     r"(" + _NUMWORD + r")(?![\w]|\.\d)\)?",
     re.IGNORECASE,
 )
@@ -118,7 +119,7 @@ MODLIST_SPLIT_RE = re.compile(r"[A-Za-z0-9]{2}")
 
 # after a bare numeric "modifier" these words mean it was a quantity, not a modifier
 NOT_A_MODIFIER_AFTER_RE = re.compile(
-    r"[ \t]*(?:[-–]?[ \t]*(?:units?|uos|min|mins|minutes?|mg|mcg|ml|cc|mm|cm|kg|lbs?|%|percent|years?|"
+    r"[ \t]*+(?:[-–]?[ \t]*+(?:units?|uos|min|mins|minutes?|mg|mcg|ml|cc|mm|cm|kg|lbs?|%|percent|years?|"
     r"yrs?|yo|"
     r"y/o|days?|hours?|hrs?|weeks?|months?|times|x\b|visits?|sessions?|dollars|usd|cents|"
     r"[ap]\.?m\.?\b|o'clock|mins?\b)|[:/.,]\d)",
