@@ -98,15 +98,16 @@ BEFORE_UNITS_RE = re.compile(
 )
 # "modifier 59 on 20610", "mod 25 to 99214", "a 25 on 99214", "-59 on 20610", "XU on 97140",
 # "modifiers 25 and 59 on 99214", "the 25 modifier on 99214", "append RT to 20610"
+# (possessive blank runs as in the tail patterns: what follows each cannot start with a blank)
 _MODLIST = (
-    r"-?[ \t]*([A-Za-z0-9]{2})"
-    r"((?:[ \t]*(?:,|/|&|and|or|vs\.?|versus|,[ \t]*and|,[ \t]*or)[ \t]*-?[ \t]*[A-Za-z0-9]{2})*)"
+    r"-?[ \t]*+([A-Za-z0-9]{2})"
+    r"((?:[ \t]*+(?:,|/|&|and|or|vs\.?|versus|,[ \t]*and|,[ \t]*or)[ \t]*+-?[ \t]*+[A-Za-z0-9]{2})*)"
 )
 _ONTO = (
-    r"[ \t]+(?:" + MOD_WORD + r"[ \t]+)?(?:(?:should|would|must|can|could|will|go|goes|be|belongs?|gets?|"
-    r"used|added|appended|applied|placed|attached|reported)[ \t]+){0,2}"
-    r"(?:on|to|onto|for|with|appended to|added to)[ \t]+"
-    r"(?:(?:the|code|cpt|hcpcs|procedure|line|item)[ \t]+)*(?:#[ \t]*)?$"
+    r"[ \t]++(?:" + MOD_WORD + r"[ \t]++)?(?:(?:should|would|must|can|could|will|go|goes|be|belongs?|gets?|"
+    r"used|added|appended|applied|placed|attached|reported)[ \t]++){0,2}"
+    r"(?:on|to|onto|for|with|appended to|added to)[ \t]++"
+    r"(?:(?:the|code|cpt|hcpcs|procedure|line|item)[ \t]++)*(?:#[ \t]*+)?$"
 )
 BEFORE_MOD_KEYWORD_RE = re.compile(r"(?<![\w])" + MOD_WORD + r"[ \t:#]*" + _MODLIST + _ONTO, re.IGNORECASE)
 BEFORE_MOD_ARTICLE_RE = re.compile(
