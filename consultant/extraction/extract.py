@@ -1088,8 +1088,8 @@ def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) ->
         "unit" in ascii_low or "qty" in ascii_low or "quantity" in ascii_low or "uos" in ascii_low
     ):
         return  # no units column header (an ASCII text, lowered: the same words as the pattern's)
-    if not P.TABLE_HEADER_RE.search(text):
-        return
+    if not (P.TABLE_HEADER_HEAD_RE.match(text) or P.TABLE_HEADER_HEAD_AFTER_NEWLINE_RE.search(text)):
+        return  # no line starts as a header does
     for hm in P.TABLE_HEADER_RE.finditer(text):
         header = _columns(hm.group())
         names = [name.strip().lower() for _, name in header]

@@ -332,4 +332,9 @@ TABLE_HEADER_RE = re.compile(
     r"(?<![\w])(?:units?|qty|quantity|uos)(?![\w])[^\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# how a TABLE_HEADER_RE line starts, looked for at the text's start and after each newline (a
+# literal first character: the engine skips from one newline to the next)
+_TABLE_HEADER_HEAD = r"[ \t|]*(?:cpt|hcpcs|code|procedure|proc|service)"
+TABLE_HEADER_HEAD_RE = re.compile(_TABLE_HEADER_HEAD, re.IGNORECASE)
+TABLE_HEADER_HEAD_AFTER_NEWLINE_RE = re.compile(r"\n" + _TABLE_HEADER_HEAD, re.IGNORECASE)
 TABLE_UNITS_TAIL_RE = re.compile(r"[ \t|]+(\d{1,3})[ \t|]*(?=\n|$)")

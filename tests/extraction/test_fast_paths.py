@@ -167,3 +167,12 @@ def test_signature_start() -> None:
     assert X._signature_start("Thanks,\nDana") == 0
     # a question after the sign-off: not a signature block
     assert X._signature_start("Hi\nThanks,\nis 99214 ok?\n") == len("Hi\nThanks,\nis 99214 ok?\n")
+
+
+def test_table_header_head_found_wherever_a_header_is() -> None:
+    words = _words(
+        "CPT cpt Code codes procedure proc service HCPCS hcpcſ ſervice units Units qty uos Mod | 99214 25"
+    )
+    for t in _texts([*words, "\n", "  |  ", "\t"], 20000, seed=7, most=10):
+        if P.TABLE_HEADER_RE.search(t):
+            assert P.TABLE_HEADER_HEAD_RE.match(t) or P.TABLE_HEADER_HEAD_AFTER_NEWLINE_RE.search(t), t
