@@ -94,13 +94,31 @@ def process_inbound(session: Session, inbound_id: int, store: CodeStore, setting
 def process_inbound_batch(
     session_factory: Callable[[], Session], ids: Iterable[int], store: CodeStore, settings: Settings
 ) -> dict[int, str | None]:
-    """Process many stored mails, each in its own transaction (one session reused): a mail that
-    breaks (even with an unexpected error) is rolled back alone and left for the sweeper; the
-    others are committed. Idempotent like `process_inbound`: done ids are skipped by their state.
+    """Process many stored mails. First in bulk, one transaction for what the batch can decide
+    alone (new questions, machine mail: `batch_processing`); then the rest (follow-ups, refusals,
+    failures) each in its own transaction, as `process_inbound` does. If the bulk transaction
+    fails it is rolled back whole and every mail takes the per-mail path. On the per-mail path a
+    mail that breaks (even with an unexpected error) is rolled back alone and left for the sweeper.
+    Idempotent like `process_inbound`: done ids are skipped by their state.
     Returns {id: final state, or None when skipped or left for the sweeper}."""
+    from consultant.services.batch_processing import process_in_bulk
+
+    wanted = list(dict.fromkeys(ids))  # in order, each once
     out: dict[int, str | None] = {}
     with session_factory() as session:
-        for inbound_id in dict.fromkeys(ids):  # in order, each once
+        rest = wanted
+        try:
+            done, rest = process_in_bulk(session, wanted, store, settings)
+            session.commit()
+            out.update(done)
+        except Exception as exc:
+            session.rollback()
+            rest = wanted
+            log.warning("batch of %d not processed in bulk (%s); one by one instead", len(wanted),
+                        type(exc).__name__)  # fmt: skip
+        finally:
+            session.expunge_all()
+        for inbound_id in rest:
             try:
                 out[inbound_id] = process_inbound(session, inbound_id, store, settings)
                 session.commit()
@@ -111,7 +129,7 @@ def process_inbound_batch(
                             type(exc).__name__)  # fmt: skip
             finally:
                 session.expunge_all()
-    return out
+    return {i: out.get(i) for i in wanted}
 
 
 def _process(session: Session, msg: InboundMessage, store: CodeStore, settings: Settings) -> str:
