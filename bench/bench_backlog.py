@@ -86,8 +86,9 @@ def main() -> int:
         "",
         "The poller (IMAP fetch in batches of 200 + one multi-row INSERT + commit per batch, then one "
         "Celery message per 50 stored ids) runs alongside the workers; the drain rate is the processing "
-        "rate of the 2 worker processes (parse, classify, thread, extract, check, draft; each mail in its "
-        "own transaction inside the batch task).",
+        "rate of the 2 worker processes (parse, classify, thread, extract, check, draft; a batch's new "
+        "questions and machine mail written in one transaction of eight statements, follow-ups and "
+        "failures one by one after it).",
     ]
     print("\n".join(lines))
     write_results("Backlog (bench_backlog.py)", lines)

@@ -17,7 +17,8 @@ def process_inbound(inbound_id: int) -> str | None:
 
 @app.task(name="workers.tasks.process_inbound_batch")
 def process_inbound_batch(inbound_ids: list[int]) -> dict[int, str | None]:
-    """Many ids, each in its own transaction; a redelivered batch skips the ids already done."""
+    """Many ids: new questions in one bulk transaction, the rest one by one; a redelivered batch
+    skips the ids already done."""
     return processing.process_inbound_batch(session_factory(), inbound_ids, get_store(), get_settings())
 
 
