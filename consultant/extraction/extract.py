@@ -1167,11 +1167,20 @@ def _is_em(code: str) -> bool:
     return code.isdigit() and _EM_RANGE[0] <= int(code) <= _EM_RANGE[1]
 
 
+def _lower_keeping_offsets(text: str) -> str:
+    """`text.lower()`, but a character whose lower case is longer ("İ" -> "i̇") is kept as it is, so an
+    offset found in the result is the same offset in `text`."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(lc if len(lc := c.lower()) == 1 else c for c in text)
+
+
 def _orphan_mentions(text: str, low: str | None = None) -> list[tuple[int, list[str]]]:
     """ "modifier 25", "25 modifier", "modifiers 76 or 77": (position, modifiers) around each "mod"
     (no full-text regex pass)."""
-    if low is None:
-        low = text.lower()
+    if low is None or len(low) != len(text):
+        low = _lower_keeping_offsets(text)
     out: list[tuple[int, list[str]]] = []
     seen: set[int] = set()
     i = low.find("mod")

@@ -231,3 +231,12 @@ def test_a_modifier_for_all_codes_goes_on_each_procedure(store: MemoryCodeStore)
     mods = {c.code: c.modifiers for c in extract(text, store).codes}
     assert mods["29826"] == mods["29827"] == mods["29828"] == ["RT"]
     assert mods["99213"] == []  # an anatomic modifier does not go on the E/M
+
+
+def test_orphan_modifier_after_a_character_whose_lower_case_is_longer(store: MemoryCodeStore) -> None:
+    """ "İ" lowers to two characters: the "modifier 25" found in the lowered text is still read at
+    its own place (here 40 characters further on in the lowered text), so the 25 goes on the one
+    E/M code."""
+    text = "Clinic İ" + "İ" * 39 + " billed 99214 and 20610 today. Do I need modifier 25?"
+    assert codes(text, store) == {"99214-25", "20610"}
+    assert codes(text.replace("İ", "I"), store) == {"99214-25", "20610"}
