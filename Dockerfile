@@ -16,7 +16,11 @@ COPY templates ./templates
 COPY config ./config
 # templates/ and config/ are read from beside the package (consultant.settings.PROJECT_ROOT), so the
 # source tree stays at /app and the package is installed from it in place.
-RUN pip install -e . \
+# the extraction rules compiled with mypyc (caseconsultant native build); gcc only for the build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install -e '.[native]' \
+    && (caseconsultant native build || echo "plain Python extraction") \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data --create-home caseconsultant \
     && mkdir -p /data && chown caseconsultant /data
 

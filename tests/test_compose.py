@@ -137,6 +137,7 @@ def test_every_service_command_is_a_real_subcommand(compose: dict[str, Any]) -> 
 def test_dockerfile_installs_the_package() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert text.startswith("#") and "FROM python:3.11-slim" in text
-    assert re.search(r"pip install (-e )?\.", text)
+    assert re.search(r"pip install (-e )?'?\.(\[native\])?'?", text)
+    assert "caseconsultant native build" in text  # the compiled extraction, built in the image
     for needed in ("consultant", "workers", "templates", "config"):
         assert f"COPY {needed} " in text

@@ -10,6 +10,7 @@ from consultant.cli import (
     demo_cmd,
     extract_cmd,
     ingest_cmd,
+    native_cmd,
     outbox_cmd,
     queue_cmd,
     runtime_cmd,
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(codes_cmd.app, name="codes")
 app.add_typer(queue_cmd.app, name="queue")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(native_cmd.app, name="native")
 extract_cmd.register(app)
 check_cmd.register(app)
 ingest_cmd.register(app)

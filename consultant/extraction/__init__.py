@@ -7,8 +7,15 @@ Public API:
 - `parse_date_of_service(text) -> date | None`;
 - `scoring.Score` / `scoring.score_one`: precision / recall / F1 against gold.
 The contract (`CodeMention`, `Extraction`) is in `consultant.extraction.model`.
+
+The rule modules run compiled by mypyc when a build matching their sources is present
+(`consultant.extraction.native`), as plain Python otherwise: the same results either way.
 """
 
-from consultant.extraction.extract import extract, extract_mail, parse_date_of_service
+from consultant.extraction import native
+
+native.activate(__path__)
+
+from consultant.extraction.extract import extract, extract_mail, parse_date_of_service  # noqa: E402
 
 __all__ = ["extract", "extract_mail", "parse_date_of_service"]
