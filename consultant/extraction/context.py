@@ -252,6 +252,42 @@ def strong_before(toks: list[str]) -> bool:
     return bool(toks) and toks[-1].rstrip(".:") in STRONG_WORDS
 
 
+_VERSION_WORD_RE = re.compile(
+    r"(?<![\w])(?:v|ver|vers|version|versions|rev|revision|release|build|update|upgrade|upgraded|"
+    r"patch|firmware|software|windows|epic|cerner|athena|ios|android)\.?[ \t:#-]*$",
+    re.IGNORECASE,
+)
+
+
+def version_before(seg: str) -> bool:
+    """ "version V10.1", "upgrade to v13.0": a version word right before a candidate."""
+    return _VERSION_WORD_RE.search(seg[-24:]) is not None
+
+
+# a remittance remark or reason code right before: "RARC M80", "remark N130", "CO-97 M15",
+# "CO-151 / N362", "remark codes N130, N362" (RARC codes look like undotted ICD-10-CM codes)
+_REMARK_BEFORE_RE = re.compile(
+    r"(?:(?<![\w])(?:rarcs?|remarks?|remark codes?|rarc codes?|moa|remittance advice remark codes?)"
+    r"|(?<![\w])(?:co|pr|oa|pi|cr)[ \t]?-?[ \t]?\d{1,3}|(?<![\w])carc[ \t]*\d{1,3})"
+    r"(?:[ \t]*[:#/,;&+-][ \t]*|[ \t]+(?:(?:and|w/|with|plus)[ \t]+)?)"
+    r"(?:(?:[A-Z]{1,2}\d{1,3})[ \t]*(?:[,/;&]|and)[ \t]*)*$",
+    re.IGNORECASE,
+)
+
+
+def remark_code_before(seg: str) -> bool:
+    """ "RARC M80", "CO-97 M15": a remittance remark code, not a diagnosis."""
+    return _REMARK_BEFORE_RE.search(seg[-60:]) is not None
+
+
+# "ICD-9 250.00 -> E11.9", "401.9 maps to I10": the code after the arrow is the ICD-10 side
+_CROSSWALK_RE = re.compile(
+    r"(?:-+>|=+>|→|⇒|\bmaps? to\b|\bmapped to\b|\bcrosswalk(?:s|ed)? to\b|\bbecomes?\b|\bbecame\b|"
+    r"\bis now\b|\bnow\b|\bequals\b)",
+    re.IGNORECASE,
+)
+
+
 def icd9_before(seg: str) -> bool:
     """ "ICD-9 715.16", "ICD9 code V58.61": an ICD-9 code said to be one (and no ICD-10 word since)."""
     if "9" not in seg:
@@ -262,7 +298,8 @@ def icd9_before(seg: str) -> bool:
     ends = [m.end() for m in P.ICD9_WORD_RE.finditer(low)]
     if not ends:
         return False
-    return not P.ICD10_WORD_RE.search(low[ends[-1] :])
+    since = low[ends[-1] :]
+    return not (P.ICD10_WORD_RE.search(since) or _CROSSWALK_RE.search(since))
 
 
 class Sentences:
@@ -408,7 +445,13 @@ def glued_negative(
         ):
             return True
     # a five-digit number right after another short group of digits: "0711 21041", "(555) 20610"
-    if prev in _DIGIT_GROUP_SEPARATORS and e - s == 5 and s >= 2 and text[s - 2].isdigit():
+    if (
+        prev in _DIGIT_GROUP_SEPARATORS
+        and e - s == 5
+        and s >= 2
+        and text[s - 2].isdigit()
+        and text[s].isdigit()  # "#2 J02.9" is a list number and a code
+    ):
         j = s - 2
         while j > 0 and text[j - 1].isdigit():
             j -= 1

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from consultant.codes.model import CodeStore, System
@@ -194,6 +194,7 @@ _TAIL_UNIT_RULES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (P.TAIL_UNITS_X_RE, frozenset(",(xX×*tTbBaA@")),
     (P.TAIL_UNITS_N_RE, frozenset(",(-–:fFaAbBwWoO@=qQtTsSeEnN")),
     (P.TAIL_UNITS_LABEL_RE, frozenset(",(-–;uUqQ")),
+    (P.TAIL_UNITS_PAREN_RE, frozenset("(")),
 )
 _TailRules = tuple[tuple[tuple[re.Pattern[str], bool], ...], tuple[re.Pattern[str], ...]]
 
@@ -639,6 +640,7 @@ class _Extractor:
         self._exists_cache: dict[tuple[str, str], bool] = {}
         self._header_lines: dict[int, bool] = {}  # line start -> in a mail header block
         self.sentences = C.Sentences(text)
+        self.soft = _soft_wrapped(text)  # the same text, wrapped prose on one line (same offsets)
 
     def exists(self, system: System, code: str) -> bool:
         key = (system, code)
@@ -719,10 +721,11 @@ class _Extractor:
                 c = _Cand(s, e, system, code, kind, exists, tail_end, s >= sig, mods, units)
                 w0 = prev_end if prev_end > s - 60 else s - 60
                 j = s
-                while j > w0 and text[j - 1] in " \t#":
+                soft = self.soft  # wrapped prose joined: "modifier 95 on the\n99214"
+                while j > w0 and soft[j - 1] in " \t#":
                     j -= 1
-                if j > w0 and text[j - 1] in _BEFORE_LAST_CHARS:
-                    bmods, bunits = _parse_before(text[w0 if w0 > 0 else 0 : s])
+                if j > w0 and soft[j - 1] in _BEFORE_LAST_CHARS:
+                    bmods, bunits = _parse_before(soft[w0 if w0 > 0 else 0 : s])
                     for bm in bmods:
                         if bm not in c.modifiers:
                             c.modifiers.append(bm)
@@ -756,11 +759,16 @@ class _Extractor:
             return
         if not no_word:
             negative, strong_word = C.before_verdict(seg, kind == _NUMERIC)
-            if negative:
+            if negative and not (kind == _DOTTED_ICD and text[s].isupper() and not C.version_before(tail)):
+                # ("Dx on the claim: R53.83": no claim, room or account number is a capital letter,
+                # two digits, a dot and more; a version number can be)
                 c.negative = True
                 return
         else:
             strong_word = False  # "20610, 99214", "(99214", a line start: no word right before
+        if kind in (_BARE_ICD, _SHORT_ICD) and C.remark_code_before(seg):
+            c.negative = True  # "CO-97 M15", "remark N130": a remittance remark code
+            return
         if kind in (_NUMERIC, _DIGIT_PCS):
             # the word after: a street ("47381 Main St"), a unit ("20610 dollars", "99213 patients")
             # (punctuation or a line end right after the number: no word follows it)
@@ -794,6 +802,9 @@ class _Extractor:
             c.negative = True
             return
         c.strong = bool(c.modifiers or c.units is not None or strong_word)
+        if kind == _DOTTED_ICD and not c.strong and text[s] == "v":
+            c.negative = True  # "v13.0", "upgrade to v10.1": a version unless a dx word is right before
+            return
         if kind == _DIGIT_PCS:
             c.strong = c.strong and self.sentences.pcs(s)
 
@@ -818,7 +829,7 @@ class _Extractor:
             return False
         if c.exists:
             if c.kind == _DOTTED_ICD and not c.strong and self.text[c.start].islower():
-                return self.context(c)  # "e11.9" among coding words; "v10.0" is a version
+                return self.context(c)  # "e11.9" among coding words
             if c.kind in (_DOTTED_ICD, _ALNUM):
                 return True
             if c.kind in (_SHORT_ICD, _BARE_ICD) and not c.strong and not self.text[c.start].isupper():
@@ -854,7 +865,7 @@ def _family(c: _Cand) -> str:
     return "ICD10CM" if c.system == "ICD10CM" else ("PCS" if c.system == "ICD10PCS" else "PROC")
 
 
-def _spread_over_lists(text: str, cands: list[_Cand]) -> None:
+def _spread_over_lists(text: str, cands: list[_Cand], exists: Callable[[System, str], bool]) -> None:
     """Codes written as one list share their context: "20610, 99214 and 96372"."""
     for c in cands:
         if not (c.accepted or c.negative or c.in_signature):
@@ -890,7 +901,11 @@ def _spread_over_lists(text: str, cands: list[_Cand]) -> None:
                     if c.accepted or c.negative or c.in_signature:
                         continue
                     if (c.exists and (c.kind != _DIGIT_PCS or "PCS" in fams)) or (
-                        not c.exists and _family(c) in fams and c.kind != _DIGIT_PCS
+                        not c.exists
+                        and _family(c) in fams
+                        and c.kind != _DIGIT_PCS
+                        # an unknown ICD-10-CM code in a known category ("T2DM (E11.65)": no T2D)
+                        and (c.system != "ICD10CM" or exists("ICD10CM", c.code[:3]))
                     ):
                         c.accepted = True
         i = j + 1
@@ -928,6 +943,12 @@ def extract(
                 other_icd = True
         # I10, E11: a three-character code among other diagnosis codes, in a coding sentence
         if other_icd:
+            # lines that hold an accepted diagnosis code ("A = M54.50   B = I10")
+            dx_lines = {
+                scan.rfind("\n", 0, c.start)
+                for c in cands
+                if c.accepted and c.system == "ICD10CM" and c.kind != _SHORT_ICD
+            }
             for c in cands:
                 if (
                     not c.accepted
@@ -936,13 +957,36 @@ def extract(
                     and not c.negative
                     and not c.in_signature
                     and scan[c.start].isupper()
-                    and ex.sentences.positive(c.start)
+                    and (scan.rfind("\n", 0, c.start) in dx_lines or ex.sentences.positive(c.start))
                 ):
                     c.accepted = True
+    # a Category II / III code the store does not know (deleted, or not yet loaded) among accepted
+    # ones of its kind: "our old sheet says 3045F ... I see 3044F and 3046F"
+    suffixes = {c.code[4] for c in cands if c.accepted and c.system == "CPT" and c.code[4] in "FT"}
+    if suffixes:
+        for c in cands:
+            if (
+                not c.accepted
+                and not c.exists
+                and not c.negative
+                and not c.in_signature
+                and c.system == "CPT"
+                and c.code[4] in suffixes
+                and scan[c.end - 1].isupper()
+            ):
+                c.accepted = True
+    # a code accepted once is the same code where it is named again ("... the 0240U panel. Does
+    # 0240U take QW?"): its other mentions carry their modifiers and units to it
+    accepted_codes = {(c.system, c.code) for c in cands if c.accepted}
+    for c in cands:
+        if not c.accepted and not c.negative and not c.in_signature and (c.system, c.code) in accepted_codes:
+            c.accepted = True
     ascii_low = low if scan.isascii() else None
-    _late_modifiers(scan, cands, ascii_low)
+    soft = ex.soft
+    _late_modifiers(soft, cands, ascii_low if soft is scan or ascii_low is None else soft.lower())
     _table_units(scan, cands, ascii_low)
-    _spread_over_lists(scan, cands)
+    _alternative_modifiers(soft, cands)
+    _spread_over_lists(scan, cands, ex.exists)
     dos = _date_of_service(scan, low)
     on = dos or today
     merged: dict[tuple[str, str], CodeMention] = {}
@@ -979,6 +1023,7 @@ _LATE_WORDS = (
     "add",
     "append",
     "need",
+    "missing",
     "use",
     "plus",
     "get",
@@ -997,7 +1042,7 @@ _LATE_WORDS_RE = re.compile("|".join(re.escape(w) for w in _LATE_WORDS))
 
 # what LATE_MOD_RE needs in a lowered ASCII window: one of its verbs, then a blank
 _LATE_VERB_BLANK_RE = re.compile(
-    r"(?:with|w/|add|adding|append|appending|needs?|use|using|plus|gets?|takes?|requires?|carry|carries|"
+    r"(?:with|w/|add|adding|append|appending|needs?|needing|missing|use|using|plus|gets?|takes?|requires?|carry|carries|"
     r"have|has|be|or|and)[ \t]"
 )
 
@@ -1073,32 +1118,157 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
                 c.modifiers.append(t.upper())
 
 
+def _soft_wrapped(text: str) -> str:
+    """`text` with the line breaks of wrapped prose turned into spaces (same length, same offsets):
+    "does that need\na 25?" reads as one clause. A break stays after a line that was not wrapped
+    (short, or longer than a client wraps), after . ? ! : ;, before or after a list item, a quote,
+    a blank line or a table row."""
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines[:-1]):
+        out.append(line)
+        nxt = lines[i + 1]
+        prev = line.rstrip()
+        head = nxt.lstrip()
+        soft = (
+            # a client wraps at 66-78 columns: a line that ends near there and would not have held
+            # the next line's first word; a longer line was not wrapped (the writer pressed Enter)
+            45 <= len(prev) <= 80
+            and head != ""
+            and len(prev) + 1 + len(head.split(None, 1)[0]) >= 62
+            and prev[-1] not in ".?!:;|>"
+            and head[0] not in "-*•>|#"
+            and not _LIST_ITEM_RE.match(head)
+            and not _TABLE_ROW_RE.search(line)
+            and not _TABLE_ROW_RE.search(nxt)
+        )
+        out.append(" " if soft else "\n")
+    out.append(lines[-1])
+    return "".join(out)
+
+
+_LIST_ITEM_RE = re.compile(r"(?:\d{1,2}|[A-Za-z])[.)][ \t]")
+_TABLE_ROW_RE = re.compile(r"\S(?: {2,}|\t|[ \t]*\|[ \t]*)\S.*(?: {2,}|\t|\|)")
+
+
+# "59, or is XU better?", "with a 79? Or 78?", "Is XS the right one on 17110, or would XE be
+# better?": a second modifier offered in place of one already on a code goes on that code too
+_ALT_MOD_RE = re.compile(
+    r"(?<![\w-])(?P<m1>[A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])(?P<gap>[^.?!\n]{0,40}?)[ \t]*[,?]?[ \t]+"
+    r"(?:or|OR|Or)[ \t]+"
+    r"(?:(?:is|would|should|could|maybe|perhaps|rather|instead|do|does|I|we|use|it|be|an|a|the|just|"
+    r"with|w/|put|add|append|bill|is it|would it|should it|does it|need)[ \t]+){0,4}"
+    r"(?:(?:modifier|mod)[ \t]+)?-?(?P<m2>[A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])"
+)
+
+
+def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
+    """A modifier offered as the alternative to one a code already has ("64488 w/ 59, or is XU
+    better?") is added to that code: the question is about putting it there."""
+    if " or " not in text and " Or " not in text and " OR " not in text:
+        return
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS") and c.modifiers]
+    if not procs:
+        return
+    pos = 0
+    while (m := _ALT_MOD_RE.search(text, pos)) is not None:
+        pos = m.start() + 1  # matches may overlap: "OT 97112 line get a 59 or an XP"
+        m1, m2 = m.group("m1").upper(), m.group("m2")
+        if m1 not in ALL_MODIFIERS or not _is_mod(m2, bare=True, numeric_only_cpt=True):
+            continue
+        if m2.isdigit() and _quantity_follows(text, m.end()):
+            continue
+        if P.FORWARD_REF_RE.match(text, m.end()):
+            continue  # "RT on 20610 or LT on 20611": the other code's
+        near = [c for c in procs if m1 in c.modifiers and abs(c.start - m.start()) <= 150]
+        if not near:
+            continue
+        target = min(near, key=lambda c: abs(c.start - m.start()))
+        if m2.upper() not in target.modifiers:
+            target.modifiers.append(m2.upper())
+
+
 _CELL_RE = re.compile(r"[^\s|]+(?: [^\s|]+)*")
-_UNITS_HEADER = frozenset({"units", "unit", "qty", "quantity", "uos", "units of service", "days/units"})
+_UNITS_HEADER = frozenset(
+    {"units", "unit", "qty", "quantity", "uos", "units of service", "days/units", "days or units", "un"}
+    | {"svc units"}
+)
+# a column that holds the billed code: "CPT", "HCPCS", "Code", "Billed", "Proc", "Service", "CPT/HCPCS" ...
+_CODE_HEADER_RE = re.compile(
+    r"(?:billed|cpt|hcpcs|cpt/hcpcs|hcpcs/cpt|proc|procedure|service|svc|code|codes)"
+    r"(?: ?(?:code|codes|cd|billed|#))?",
+    re.IGNORECASE,
+)
+_UNITS_WORD_RE = re.compile(r"(?<![\w])(?:units?|qty|quantity|uos|un)(?![\w])", re.IGNORECASE)
 
 
 def _columns(line: str) -> list[tuple[int, str]]:
-    """Cells of a plain-text table line: text separated by two or more spaces, tabs or pipes."""
+    """Cells of a plain-text table line: between pipes or tabs (empty cells kept, so a row lines up
+    with its header), else text separated by two or more spaces."""
+    for sep in ("|", "\t"):
+        if sep in line:
+            cells: list[tuple[int, str]] = []
+            pos = 0
+            parts = line.split(sep)
+            if sep == "|" and not parts[0].strip():
+                pos = len(parts[0]) + 1
+                parts = parts[1:]
+            if sep == "|" and parts and not parts[-1].strip():
+                parts = parts[:-1]
+            for part in parts:
+                lead = len(part) - len(part.lstrip())
+                cells.append((pos + lead, part.strip()))
+                pos += len(part) + 1
+            return cells
     return [(m.start(), m.group()) for m in _CELL_RE.finditer(line)]
 
 
+def _header_columns(line: str) -> tuple[list[tuple[int, str]], int, set[int], set[int]] | None:
+    """A table header line: its cells, the units column and the code and modifier columns; None
+    when the line is not a header with a units column and a code column."""
+    header = _columns(line)
+    if len(header) < 3:
+        return None
+    names = [name.strip().lower().rstrip(":") for _, name in header]
+    units_col = next((i for i, n in enumerate(names) if n in _UNITS_HEADER), None)
+    if units_col is None:
+        return None
+    code_cols = {i for i, n in enumerate(names) if _CODE_HEADER_RE.fullmatch(n)}
+    if not code_cols:
+        return None
+    mod_cols = {i for i, n in enumerate(names) if n.startswith("mod") and len(n) <= 10}
+    return header, units_col, code_cols, mod_cols
+
+
 def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
-    """Modifier and units columns of a table ("CPT  Mod  Units" over "99214  25  1")."""
+    """Units and modifier columns of a table: a header line with a units column ("Units", "Qty",
+    "UOS") and a code column ("CPT", "Code", "Billed", ...), in any order, with cells between
+    pipes, tabs or runs of spaces; each row's code in the code column takes its row's units and
+    modifier cells. A code in another column ("Should be") takes nothing from the row."""
     if ascii_low is not None and not (
         "unit" in ascii_low or "qty" in ascii_low or "quantity" in ascii_low or "uos" in ascii_low
+        or " un" in ascii_low or "|un" in ascii_low or "\tun" in ascii_low
     ):
         return  # no units column header (an ASCII text, lowered: the same words as the pattern's)
-    if not (P.TABLE_HEADER_HEAD_RE.match(text) or P.TABLE_HEADER_HEAD_AFTER_NEWLINE_RE.search(text)):
-        return  # no line starts as a header does
-    for hm in P.TABLE_HEADER_RE.finditer(text):
-        header = _columns(hm.group())
-        names = [name.strip().lower() for _, name in header]
-        units_col = next((i for i, n in enumerate(names) if n in _UNITS_HEADER), None)
-        mod_cols = {i for i, n in enumerate(names) if n.startswith("mod")}
-        if units_col is None:
+    procs = [c for c in cands if c.system == "CPT" or c.system == "HCPCS"]
+    if not procs:
+        return
+    seen: set[int] = set()
+    for wm in _UNITS_WORD_RE.finditer(text):
+        hs = text.rfind("\n", 0, wm.start()) + 1
+        if hs in seen:
             continue
-        pos = hm.end() + 1
-        for _ in range(50):
+        seen.add(hs)
+        he = text.find("\n", wm.end())
+        he = len(text) if he < 0 else he
+        found = _header_columns(text[hs:he])
+        if found is None:
+            continue
+        header, units_col, code_cols, mod_cols = found
+        pos = he + 1
+        for _ in range(60):
             if pos >= len(text):
                 break
             nl = text.find("\n", pos)
@@ -1106,12 +1276,24 @@ def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) ->
             line = text[pos:end]
             if not line.strip():
                 break
-            row = _columns(line)
-            for c in cands:
-                if not (pos <= c.start < end) or c.system not in ("CPT", "HCPCS"):
-                    continue
-                _apply_row(c, pos, row, header, units_col, mod_cols)
+            if _header_columns(line) is not None:
+                break  # the next table's header
+            row_cands = [c for c in procs if pos <= c.start < end]
+            if row_cands:
+                row = _columns(line)
+                piped = "|" in line or "\t" in line
+                for c in row_cands:
+                    _apply_row(c, pos, row, header, units_col, code_cols, mod_cols, piped)
             pos = end + 1
+
+
+_UNITS_CELL_RE = re.compile(r"(\d{1,3})(?:[ \t]*(?:un|units?|u|uos))?", re.IGNORECASE)
+
+
+def _ragged(row: list[tuple[int, str]], header: list[tuple[int, str]]) -> bool:
+    """Whether a space-separated row's cells stand away from its header's columns (an empty cell
+    made the counts agree by chance: "0762  G0378        18 UN" under "Rev  HCPCS  Mod  Units")."""
+    return any(abs(off - header[i][0]) > 3 for i, (off, _) in enumerate(row))
 
 
 def _apply_row(
@@ -1120,18 +1302,25 @@ def _apply_row(
     row: list[tuple[int, str]],
     header: list[tuple[int, str]],
     units_col: int,
+    code_cols: set[int],
     mod_cols: set[int],
+    piped: bool,
 ) -> None:
-    code_cell = next((i for i, (off, _) in enumerate(row) if line_start + off == c.start), None)
+    code_cell = next(
+        (i for i, (off, cell) in enumerate(row) if 0 <= c.start - line_start - off < len(cell)),
+        None,
+    )
     if code_cell is None:
         return
-    if len(row) == len(header):
+    if len(row) == len(header) and (piped or not _ragged(row, header)):
         mapping = {i: i for i in range(len(row))}
     else:  # empty cells: each cell goes to the header column that starts nearest to it
         mapping = {
             i: min(range(len(header)), key=lambda h: abs(header[h][0] - off))
             for i, (off, _) in enumerate(row)
         }
+    if mapping[code_cell] not in code_cols:
+        return  # a code in a comment or "should be" column: the row's cells are not about it
     mods: list[str] = []
     units: int | None = None
     for i, (_, cell) in enumerate(row):
@@ -1139,7 +1328,8 @@ def _apply_row(
             continue
         col = mapping[i]
         if col == units_col:
-            units = _to_int(cell.strip())
+            um = _UNITS_CELL_RE.fullmatch(cell.strip())
+            units = _to_int(um.group(1)) if um else None
         elif col in mod_cols:
             for t in re.split(r"[\s,/-]+", cell):
                 if t and _is_mod(t, bare=False):
@@ -1147,7 +1337,12 @@ def _apply_row(
     if units is not None:
         c.units = units
     if mod_cols:
-        c.modifiers = mods  # the table's modifier column says which (a units cell is not a modifier)
+        # the table's modifier column says which (a units cell is not a modifier); modifiers written
+        # on the code in its own cell ("20611-RT") stay
+        cell_start, cell = row[code_cell]
+        own = cell[c.end - (line_start + cell_start) :]  # what the code's own cell holds after it
+        kept = [m for m in c.modifiers if own and m in own.upper()]
+        c.modifiers = kept + [m for m in mods if m not in kept]
     elif units is not None:
         c.modifiers = [m for m in c.modifiers if m != str(units)]
 

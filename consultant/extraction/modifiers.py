@@ -565,6 +565,24 @@ BARE_ALPHA_MODIFIERS: frozenset[str] = frozenset(
         "95",
         "93",
         "CR",
+        # anesthesia physical status and the anesthesia / podiatry / RHC / telehealth ones coders
+        # write bare ("00790 with QK and P3", "11721-Q8 or Q9", "CG on the 90834", "90834-FQ")
+        "P1",
+        "P2",
+        "P3",
+        "P4",
+        "P5",
+        "P6",
+        "AA",
+        "AD",
+        "Q7",
+        "Q8",
+        "Q9",
+        "CG",
+        "FQ",
+        "FR",
+        "SA",
+        "SB",
     ]
 )
 

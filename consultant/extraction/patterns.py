@@ -20,7 +20,8 @@ CANDIDATE_RE = re.compile(
     r"|(?P<num>\d{4}[0-9A-Za-z](?:[0-9A-Za-z]{2})?)"
     r"|(?P<pcs>[0-9B-DF-HXb-df-hx][0-9A-HJ-NP-Za-hj-np-z]{6})"
     r")"
-    r"(?:(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)|(?='?s(?![\w])))"  # 99213s, 99213's
+    # (99213s, 99213's, 99214and)
+    r"(?:(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)|(?='?s(?![\w]))|(?<=\d)(?=(?:and|with)[ \t]))"
 )
 # the same for an ASCII text (where \w and \d mean the same either way): ASCII classes are faster
 CANDIDATE_ASCII_RE = re.compile(CANDIDATE_RE.pattern, re.ASCII)
@@ -82,6 +83,9 @@ TAIL_UNITS_N_RE = re.compile(
     re.IGNORECASE,
 )
 # J3301 units: 4, 97110 qty 3, 97110 (units 2), 97110 UOS=3
+# a bare count in parentheses right after the code: "J1885 (2)", "J1200 (1)" (a modifier number such
+# as "(25)" is read by TAIL_PAREN_RE first)
+TAIL_UNITS_PAREN_RE = re.compile(r"[ \t]*+\([ \t]*+(\d{1,3})[ \t]*+\)")
 TAIL_UNITS_LABEL_RE = re.compile(
     r"[ \t]*+[,(\-–;]?[ \t]*+(?:units?|qty|quantity|uos|units of service)[ \t]*+(?:[:=#]|of|is|was)?[ \t]*+"
     r"(" + _NUMWORD + r")(?![\w]|\.\d)\)?",
@@ -122,7 +126,7 @@ MODLIST_SPLIT_RE = re.compile(r"[A-Za-z0-9]{2}")
 NOT_A_MODIFIER_AFTER_RE = re.compile(
     r"[ \t]*+(?:[-–]?[ \t]*+(?:units?|uos|min|mins|minutes?|mg|mcg|ml|cc|mm|cm|kg|lbs?|%|percent|years?|"
     r"yrs?|yo|"
-    r"y/o|days?|hours?|hrs?|weeks?|months?|times|x\b|visits?|sessions?|dollars|usd|cents|"
+    r"y/o|days?|hours?|hrs?|weeks?|months?|times|x\b(?![ \t]*\d)|visits?|sessions?|dollars|usd|cents|"
     r"[ap]\.?m\.?\b|o'clock|mins?\b)|[:/.,]\d)",
     re.IGNORECASE,
 )
@@ -315,7 +319,7 @@ DOS_RE = re.compile(
 
 # a modifier named later in the clause: "99213 go with a 25", "20610 - do I add modifier 59?"
 _LATE_MOD_FROM_VERB = (
-    r"(?<![\w])(?P<verb>with|w/|add|adding|append|appending|need|needs|use|using|plus|get|gets|"
+    r"(?<![\w])(?P<verb>with|w/|add|adding|append|appending|need|needs|needing|missing|use|using|plus|get|gets|"
     r"take|takes|require|requires|carry|carries|have|has|be|or|and)[ \t]+(?:(?P<art>a|an|the)[ \t]+)?"
     r"(?:(?P<kw>" + MOD_WORD + r")[ \t:#]*)?"
     r"-?(?P<mod>[A-Za-z0-9]{2})(?![\w])"
