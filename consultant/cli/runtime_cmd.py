@@ -42,12 +42,29 @@ def worker(
     concurrency: int = typer.Option(2, help="Worker processes."),
     beat: bool = typer.Option(False, help="Also run the sweeper schedule in this worker."),
     loglevel: str = typer.Option("INFO"),
+    supervise: bool = typer.Option(
+        True,
+        "--supervise/--no-supervise",
+        help="Start the Celery worker again when it dies (workers/supervisor.py).",
+    ),
 ) -> None:
-    """Run a Celery worker (needs CC_BROKER_URL)."""
-    from workers.celery_app import app as celery_app
-
+    """Run a Celery worker (needs CC_BROKER_URL), started again if it dies."""
     if not get_settings().broker_url:
         raise typer.BadParameter("CC_BROKER_URL is not set: with the embedded default tasks run in-process")
+    if supervise:
+        import logging
+        import sys
+
+        from workers.supervisor import Supervisor
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        child = [sys.executable, "-m", "consultant.cli.main", "worker", "--no-supervise",
+                 f"--concurrency={concurrency}", f"--loglevel={loglevel}"]  # fmt: skip
+        if beat:
+            child.append("--beat")
+        raise typer.Exit(Supervisor(child).run())
+    from workers.celery_app import app as celery_app
+
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--without-gossip",
             "--without-mingle", "-Q", "caseconsultant"]
     if beat:
