@@ -640,7 +640,14 @@ class _Extractor:
         self._exists_cache: dict[tuple[str, str], bool] = {}
         self._header_lines: dict[int, bool] = {}  # line start -> in a mail header block
         self.sentences = C.Sentences(text)
-        self.soft = _soft_wrapped(text)  # the same text, wrapped prose on one line (same offsets)
+        self._soft: str | None = None
+
+    @property
+    def soft(self) -> str:
+        """The same text with wrapped prose on one line (same offsets), worked out when asked for."""
+        if self._soft is None:
+            self._soft = _soft_wrapped(self.text)
+        return self._soft
 
     def exists(self, system: System, code: str) -> bool:
         key = (system, code)
@@ -721,11 +728,15 @@ class _Extractor:
                 c = _Cand(s, e, system, code, kind, exists, tail_end, s >= sig, mods, units)
                 w0 = prev_end if prev_end > s - 60 else s - 60
                 j = s
-                soft = self.soft  # wrapped prose joined: "modifier 95 on the\n99214"
-                while j > w0 and soft[j - 1] in " \t#":
+                while j > w0 and text[j - 1] in " \t#":
                     j -= 1
-                if j > w0 and soft[j - 1] in _BEFORE_LAST_CHARS:
-                    bmods, bunits = _parse_before(soft[w0 if w0 > 0 else 0 : s])
+                before = text
+                if j > w0 and text[j - 1] == "\n":
+                    before = self.soft  # wrapped prose joined: "modifier 95 on the\n99214"
+                    while j > w0 and before[j - 1] in " \t#":
+                        j -= 1
+                if j > w0 and before[j - 1] in _BEFORE_LAST_CHARS:
+                    bmods, bunits = _parse_before(before[w0 if w0 > 0 else 0 : s])
                     for bm in bmods:
                         if bm not in c.modifiers:
                             c.modifiers.append(bm)
@@ -960,30 +971,31 @@ def extract(
                     and (scan.rfind("\n", 0, c.start) in dx_lines or ex.sentences.positive(c.start))
                 ):
                     c.accepted = True
-    # a Category II / III code the store does not know (deleted, or not yet loaded) among accepted
-    # ones of its kind: "our old sheet says 3045F ... I see 3044F and 3046F"
-    suffixes = {c.code[4] for c in cands if c.accepted and c.system == "CPT" and c.code[4] in "FT"}
-    if suffixes:
-        for c in cands:
-            if (
-                not c.accepted
-                and not c.exists
-                and not c.negative
-                and not c.in_signature
-                and c.system == "CPT"
-                and c.code[4] in suffixes
-                and scan[c.end - 1].isupper()
-            ):
-                c.accepted = True
     # a code accepted once is the same code where it is named again ("... the 0240U panel. Does
-    # 0240U take QW?"): its other mentions carry their modifiers and units to it
-    accepted_codes = {(c.system, c.code) for c in cands if c.accepted}
-    for c in cands:
-        if not c.accepted and not c.negative and not c.in_signature and (c.system, c.code) in accepted_codes:
-            c.accepted = True
+    # 0240U take QW?"): its other mentions carry their modifiers and units to it; and a Category II
+    # / III code the store does not know (deleted, or not loaded) among accepted ones of its kind
+    # ("our old sheet says 3045F ... I see 3044F and 3046F")
+    if any_accepted:
+        undecided = [c for c in cands if not (c.accepted or c.negative or c.in_signature)]
+        if undecided:
+            accepted_codes = {(c.system, c.code) for c in cands if c.accepted}
+            suffixes = {code[4] for system, code in accepted_codes if system == "CPT" and code[4] in "FT"}
+            for c in undecided:
+                if (c.system, c.code) in accepted_codes or (
+                    suffixes
+                    and not c.exists
+                    and c.system == "CPT"
+                    and c.code[4] in suffixes
+                    and scan[c.end - 1].isupper()
+                ):
+                    c.accepted = True
     ascii_low = low if scan.isascii() else None
-    soft = ex.soft
-    _late_modifiers(soft, cands, ascii_low if soft is scan or ascii_low is None else soft.lower())
+    if any_accepted and "\n" in scan:
+        soft = ex.soft
+        soft_low = ascii_low if soft is scan or ascii_low is None else soft.lower()
+    else:
+        soft, soft_low = scan, ascii_low
+    _late_modifiers(soft, cands, soft_low)
     _table_units(scan, cands, ascii_low)
     _alternative_modifiers(soft, cands)
     _spread_over_lists(scan, cands, ex.exists)
@@ -1201,7 +1213,7 @@ _CODE_HEADER_RE = re.compile(
     r"(?: ?(?:code|codes|cd|billed|#))?",
     re.IGNORECASE,
 )
-_UNITS_WORD_RE = re.compile(r"(?<![\w])(?:units?|qty|quantity|uos|un)(?![\w])", re.IGNORECASE)
+_UNITS_WORD_RE = re.compile(r"(?<![\w])(?:units?|qty|quantity|uos)(?![\w])", re.IGNORECASE)
 
 
 def _columns(line: str) -> list[tuple[int, str]]:
@@ -1249,7 +1261,6 @@ def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) ->
     modifier cells. A code in another column ("Should be") takes nothing from the row."""
     if ascii_low is not None and not (
         "unit" in ascii_low or "qty" in ascii_low or "quantity" in ascii_low or "uos" in ascii_low
-        or " un" in ascii_low or "|un" in ascii_low or "\tun" in ascii_low
     ):
         return  # no units column header (an ASCII text, lowered: the same words as the pattern's)
     procs = [c for c in cands if c.system == "CPT" or c.system == "HCPCS"]
