@@ -954,12 +954,7 @@ def extract(
                 other_icd = True
         # I10, E11: a three-character code among other diagnosis codes, in a coding sentence
         if other_icd:
-            # lines that hold an accepted diagnosis code ("A = M54.50   B = I10")
-            dx_lines = {
-                scan.rfind("\n", 0, c.start)
-                for c in cands
-                if c.accepted and c.system == "ICD10CM" and c.kind != _SHORT_ICD
-            }
+            dx_lines: set[int] | None = None  # lines holding an accepted diagnosis code
             for c in cands:
                 if (
                     not c.accepted
@@ -968,33 +963,45 @@ def extract(
                     and not c.negative
                     and not c.in_signature
                     and scan[c.start].isupper()
-                    and (scan.rfind("\n", 0, c.start) in dx_lines or ex.sentences.positive(c.start))
                 ):
-                    c.accepted = True
+                    if dx_lines is None:  # "A = M54.50   B = I10"
+                        dx_lines = {
+                            scan.rfind("\n", 0, d.start)
+                            for d in cands
+                            if d.accepted and d.system == "ICD10CM" and d.kind != _SHORT_ICD
+                        }
+                    if scan.rfind("\n", 0, c.start) in dx_lines or ex.sentences.positive(c.start):
+                        c.accepted = True
     # a code accepted once is the same code where it is named again ("... the 0240U panel. Does
     # 0240U take QW?"): its other mentions carry their modifiers and units to it; and a Category II
     # / III code the store does not know (deleted, or not loaded) among accepted ones of its kind
     # ("our old sheet says 3045F ... I see 3044F and 3046F")
     if any_accepted:
-        undecided = [c for c in cands if not (c.accepted or c.negative or c.in_signature)]
-        if undecided:
-            accepted_codes = {(c.system, c.code) for c in cands if c.accepted}
-            suffixes = {code[4] for system, code in accepted_codes if system == "CPT" and code[4] in "FT"}
-            for c in undecided:
-                if (c.system, c.code) in accepted_codes or (
-                    suffixes
-                    and not c.exists
-                    and c.system == "CPT"
-                    and c.code[4] in suffixes
-                    and scan[c.end - 1].isupper()
-                ):
-                    c.accepted = True
+        accepted_codes: set[tuple[str, str]] | None = None
+        suffixes: set[str] = set()
+        for c in cands:
+            if c.accepted or c.negative or c.in_signature:
+                continue
+            if accepted_codes is None:  # worked out at the first undecided candidate
+                accepted_codes = {(d.system, d.code) for d in cands if d.accepted}
+                suffixes = {code[4] for system, code in accepted_codes if system == "CPT" and code[4] in "FT"}
+            if (c.system, c.code) in accepted_codes or (
+                suffixes
+                and not c.exists
+                and c.system == "CPT"
+                and c.code[4] in suffixes
+                and scan[c.end - 1].isupper()
+            ):
+                c.accepted = True
     ascii_low = low if scan.isascii() else None
+    soft, soft_low = scan, ascii_low
     if any_accepted and "\n" in scan:
-        soft = ex.soft
-        soft_low = ascii_low if soft is scan or ascii_low is None else soft.lower()
-    else:
-        soft, soft_low = scan, ascii_low
+        for c in cands:
+            if c.accepted and c.system != "ICD10CM" and scan.find("\n", c.tail_end, c.tail_end + 50) >= 0:
+                # a window after a code reaches a line break: read wrapped prose as one line
+                soft = ex.soft
+                soft_low = ascii_low if soft is scan or ascii_low is None else soft.lower()
+                break
     _late_modifiers(soft, cands, soft_low)
     _table_units(scan, cands, ascii_low)
     _alternative_modifiers(soft, cands)
@@ -1137,28 +1144,34 @@ def _soft_wrapped(text: str) -> str:
     a blank line or a table row."""
     if "\n" not in text:
         return text
-    lines = text.split("\n")
-    out: list[str] = []
-    for i, line in enumerate(lines[:-1]):
-        out.append(line)
-        nxt = lines[i + 1]
-        prev = line.rstrip()
-        head = nxt.lstrip()
-        soft = (
-            # a client wraps at 66-78 columns: a line that ends near there and would not have held
-            # the next line's first word; a longer line was not wrapped (the writer pressed Enter)
-            45 <= len(prev) <= 80
-            and head != ""
-            and len(prev) + 1 + len(head.split(None, 1)[0]) >= 62
-            and prev[-1] not in ".?!:;|>"
-            and head[0] not in "-*•>|#"
-            and not _LIST_ITEM_RE.match(head)
-            and not _TABLE_ROW_RE.search(line)
-            and not _TABLE_ROW_RE.search(nxt)
-        )
-        out.append(" " if soft else "\n")
-    out.append(lines[-1])
-    return "".join(out)
+    breaks = [m.end() - 1 for m in _WRAPPED_LINE_RE.finditer(text) if _is_wrap(text, m)]
+    if not breaks:
+        return text
+    chars = list(text)
+    for i in breaks:
+        chars[i] = " "
+    return "".join(chars)
+
+
+# a line a client may have wrapped (45-80 characters, not ending in . ? ! : ; | >) and the start of a
+# next line that goes on with prose (not a list item, a quote, a table or a blank line)
+_WRAPPED_LINE_RE = re.compile(
+    r"^([^\n]{44,79}[^\s.?!:;|>])[ \t]*\n(?=[ \t]*(?!(?:\d{1,2}|[A-Za-z])[.)][ \t])[^\s\-*•>|#])",
+    re.MULTILINE,
+)
+
+
+def _is_wrap(text: str, m: re.Match[str]) -> bool:
+    line = m.group(1)
+    nl = m.end()
+    end = text.find("\n", nl)
+    nxt = text[nl : len(text) if end < 0 else end]
+    head = nxt.lstrip()
+    return (
+        len(line) + 1 + len(head.split(None, 1)[0]) >= 62
+        and not _TABLE_ROW_RE.search(line)
+        and not _TABLE_ROW_RE.search(nxt)
+    )
 
 
 _LIST_ITEM_RE = re.compile(r"(?:\d{1,2}|[A-Za-z])[.)][ \t]")
@@ -1166,40 +1179,53 @@ _TABLE_ROW_RE = re.compile(r"\S(?: {2,}|\t|[ \t]*\|[ \t]*)\S.*(?: {2,}|\t|\|)")
 
 
 # "59, or is XU better?", "with a 79? Or 78?", "Is XS the right one on 17110, or would XE be
-# better?": a second modifier offered in place of one already on a code goes on that code too
-_ALT_MOD_RE = re.compile(
-    r"(?<![\w-])(?P<m1>[A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])(?P<gap>[^.?!\n]{0,40}?)[ \t]*[,?]?[ \t]+"
+# better?": a second modifier offered in place of one already on a code goes on that code too.
+# Read from each "or": the alternative after it, the modifier before it (within 40 characters of
+# the same clause)
+_ALT_AFTER_RE = re.compile(
     r"(?:or|OR|Or)[ \t]+"
     r"(?:(?:is|would|should|could|maybe|perhaps|rather|instead|do|does|I|we|use|it|be|an|a|the|just|"
     r"with|w/|put|add|append|bill|is it|would it|should it|does it|need)[ \t]+){0,4}"
     r"(?:(?:modifier|mod)[ \t]+)?-?(?P<m2>[A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])"
 )
+_OR_RE = re.compile(r"(?<=[ \t])(?:or|OR|Or)[ \t]")
+_ALT_BEFORE_TOKEN_RE = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])")
 
 
 def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
     """A modifier offered as the alternative to one a code already has ("64488 w/ 59, or is XU
     better?") is added to that code: the question is about putting it there."""
-    if " or " not in text and " Or " not in text and " OR " not in text:
+    if " or " not in text and " Or " not in text and " OR " not in text and "\tor " not in text:
         return
     procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS") and c.modifiers]
     if not procs:
         return
-    pos = 0
-    while (m := _ALT_MOD_RE.search(text, pos)) is not None:
-        pos = m.start() + 1  # matches may overlap: "OT 97112 line get a 59 or an XP"
-        m1, m2 = m.group("m1").upper(), m.group("m2")
-        if m1 not in ALL_MODIFIERS or not _is_mod(m2, bare=True, numeric_only_cpt=True):
+    for om in _OR_RE.finditer(text):
+        at = om.start()
+        m = _ALT_AFTER_RE.match(text, at)
+        if m is None:
+            continue
+        m2 = m.group("m2")
+        if not _is_mod(m2, bare=True, numeric_only_cpt=True):
             continue
         if m2.isdigit() and _quantity_follows(text, m.end()):
             continue
         if P.FORWARD_REF_RE.match(text, m.end()):
             continue  # "RT on 20610 or LT on 20611": the other code's
-        near = [c for c in procs if m1 in c.modifiers and abs(c.start - m.start()) <= 150]
-        if not near:
-            continue
-        target = min(near, key=lambda c: abs(c.start - m.start()))
-        if m2.upper() not in target.modifiers:
-            target.modifiers.append(m2.upper())
+        lo = at - 48 if at > 48 else 0
+        stop = max(text.rfind(ch, lo, at) for ch in ".!\n")
+        before = list(_ALT_BEFORE_TOKEN_RE.finditer(text, stop + 1 if stop >= lo else lo, at))
+        for bm in reversed(before):
+            m1 = bm.group(1)
+            if m1 not in ALL_MODIFIERS:
+                continue
+            near = [c for c in procs if m1 in c.modifiers and abs(c.start - bm.start()) <= 150]
+            if not near:
+                continue
+            target = min(near, key=lambda c: abs(c.start - bm.start()))
+            if m2.upper() not in target.modifiers:
+                target.modifiers.append(m2.upper())
+            break
 
 
 _CELL_RE = re.compile(r"[^\s|]+(?: [^\s|]+)*")
@@ -1213,6 +1239,7 @@ _CODE_HEADER_RE = re.compile(
     r"(?: ?(?:code|codes|cd|billed|#))?",
     re.IGNORECASE,
 )
+_CODE_HEADER_WORD_RE = re.compile(r"(?i:billed|cpt|hcpcs|proc|service|svc|code)")
 _UNITS_WORD_RE = re.compile(r"(?<![\w])(?:units?|qty|quantity|uos)(?![\w])", re.IGNORECASE)
 
 
@@ -1263,6 +1290,8 @@ def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) ->
         "unit" in ascii_low or "qty" in ascii_low or "quantity" in ascii_low or "uos" in ascii_low
     ):
         return  # no units column header (an ASCII text, lowered: the same words as the pattern's)
+    if "  " not in text and "\t" not in text and "|" not in text:
+        return  # no line has columns
     procs = [c for c in cands if c.system == "CPT" or c.system == "HCPCS"]
     if not procs:
         return
@@ -1274,7 +1303,10 @@ def _table_units(text: str, cands: list[_Cand], ascii_low: str | None = None) ->
         seen.add(hs)
         he = text.find("\n", wm.end())
         he = len(text) if he < 0 else he
-        found = _header_columns(text[hs:he])
+        line = text[hs:he]
+        if not (("  " in line or "\t" in line or "|" in line) and _CODE_HEADER_WORD_RE.search(line)):
+            continue  # no columns, or no code column
+        found = _header_columns(line)
         if found is None:
             continue
         header, units_col, code_cols, mod_cols = found
