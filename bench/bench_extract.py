@@ -61,6 +61,28 @@ def _real_world_texts(limit: int = 600) -> list[str]:
     return out
 
 
+def _reference_speed(seconds: float = 0.5) -> float:
+    """How fast this machine runs plain Python right now: millions of rounds per CPU second of a
+    fixed loop (string slicing, dict and set lookups, a small regex), the same whatever the project's
+    code is. The VM this was written on drifts 25-30 % within an hour; comparing each figure with
+    this one makes runs taken at different times comparable."""
+    import re
+
+    words = ["Can", "I", "bill", "99214-25", "with", "20610", "the", "same", "day?", "Dx", "M17.11"]
+    rx = re.compile(r"\d{5}")
+    seen: dict[str, int] = {}
+    rounds = 0
+    t0 = time.process_time()
+    while time.process_time() - t0 < seconds:
+        for _ in range(1000):
+            for w in words:
+                seen[w[:3]] = seen.get(w[:3], 0) + len(w)
+                if rx.match(w) and w in {"99214-25", "20610"}:
+                    rounds += 1
+            rounds += 1
+    return rounds / (time.process_time() - t0) / 1e6
+
+
 def _goal(mbps: float) -> str:
     return "goal 2 MB/s met" if mbps >= 2.0 else "UNDER the 2 MB/s goal"
 
@@ -73,7 +95,16 @@ def main(argv: list[str]) -> int:
     questions = [mail_question(r)[0] for r in raws]  # the new text only
     real = _real_world_texts()
     mixed = consult_texts + real
+    from consultant.extraction import native
+
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+    in_use = native.ACTIVE_DIR is not None
+    print(
+        f"extraction modules: {'compiled with mypyc' if in_use else 'plain Python'} "
+        f"(caseconsultant native status: {native.status()})"
+    )
+    ref = _reference_speed()
+    print(f"machine speed now: {ref:.3f} M reference rounds / CPU s (compare runs by MB/s per this figure)")
     mbps, mails, n = _rate(mixed, store, seconds)
     print(
         f"extract, mail text ({len(consult_texts)} consult mails + {len(real)} real-world mails from "
@@ -89,6 +120,8 @@ def main(argv: list[str]) -> int:
     )
     qmbps, qmails, _ = _rate(questions, store, seconds)
     print(f"extract, consult question text alone: {qmbps:.2f} MB/s ({qmails:.0f} mails/s) -- {_goal(qmbps)}")
+    ref_end = _reference_speed()
+    print(f"machine speed at end: {ref_end:.3f} M reference rounds / CPU s")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0 if mbps >= 2.0 and cmbps >= 2.0 else 1
 
