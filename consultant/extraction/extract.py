@@ -1005,6 +1005,7 @@ def extract(
     _late_modifiers(soft, cands, soft_low)
     _table_units(scan, cands, ascii_low)
     _alternative_modifiers(soft, cands)
+    _next_sentence_modifiers(scan, cands, ex.sentences)
     _spread_over_lists(scan, cands, ex.exists)
     dos = _date_of_service(scan, low)
     on = dos or today
@@ -1226,6 +1227,62 @@ def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
             if m2.upper() not in target.modifiers:
                 target.modifiers.append(m2.upper())
             break
+
+
+# a modifier in a sentence that names no code: written bare in capitals ("JW is required??"), or a
+# number after "modifier" / "mod" or after a verb ("put 76 on the second one", "need the 25")
+_LONE_MOD_RE = re.compile(
+    r"(?<![\w-])(?:(?i:modifiers?|mods?)[ \t]*[:#]?[ \t]*-?(?P<kw>[A-Za-z0-9]{2})"
+    r"|(?i:put|add|append|use|need|needs|require|requires|get|gets)[ \t]+"
+    r"(?:(?i:a|an|the)[ \t]+)?(?P<verb>\d{2})"
+    r"|(?P<bare>[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w])"
+)
+# what makes such a sentence about putting a modifier on: a question, or one of these words
+_LONE_MOD_ASK_RE = re.compile(
+    r"\?|(?i:\b(?:need|needs|required?|requires|add|append|put|use|bill|missing)\b)"
+)
+
+
+_TOO_RE = re.compile(r"(?i:\b(?:too|also|as well)\b)")
+
+
+def _next_sentence_modifiers(text: str, cands: list[_Cand], sentences: C.Sentences) -> None:
+    """ "We billed J9271 x 200 units with JZ. The payer's edit now says JW is required??": a sentence
+    that names modifiers and no code, right after a sentence that names one procedure code (once or
+    more), is about that code."""
+    by_sentence: dict[int, list[_Cand]] = {}
+    for c in cands:
+        if c.accepted and (c.system == "CPT" or c.system == "HCPCS"):
+            by_sentence.setdefault(sentences.index(c.start), []).append(c)
+    if not by_sentence:
+        return
+    starts, ends = sentences.starts, sentences.ends
+    for i, named in by_sentence.items():
+        j = i + 1
+        if j >= len(starts) or j in by_sentence or len({c.code for c in named}) != 1:
+            continue
+        a, b = starts[j], ends[j]
+        if b - a > 300 or "\n\n" in text[ends[i] : a + 1]:
+            continue  # a long run, or a new paragraph
+        sentence = text[a:b]
+        if not _LONE_MOD_ASK_RE.search(sentence):
+            continue
+        target = named[-1]
+        if any(not (cand.negative or cand.in_signature) and a <= cand.start < b for cand in cands):
+            continue  # the sentence names something code-like itself
+        # a modifier another code already has stays there, unless it is asked for "too"
+        taken = {mod for c in cands if c.accepted and c.code != target.code for mod in c.modifiers}
+        too = _TOO_RE.search(sentence) is not None
+        for m in _LONE_MOD_RE.finditer(sentence):
+            tok = m.group("kw") or m.group("verb") or m.group("bare")
+            if m.group("bare") is not None:
+                ok = tok in BARE_ALPHA_MODIFIERS and not tok.isdigit()
+            else:
+                ok = _is_mod(tok, bare=False, numeric_only_cpt=True) and not (
+                    tok.isdigit() and _quantity_follows(sentence, m.end())
+                )
+            if ok and tok.upper() not in target.modifiers and (too or tok.upper() not in taken):
+                target.modifiers.append(tok.upper())
 
 
 _CELL_RE = re.compile(r"[^\s|]+(?: [^\s|]+)*")

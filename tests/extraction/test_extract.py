@@ -294,6 +294,20 @@ HELDOUT_RULES = [
     ("billed 97110-59 or 2 units", {"97110-59"}),
     # a code named again after it was accepted carries what is said of it there
     ("We moved to the 0240U panel. Does 0240U take QW as well? Dx J10.1", {"0240U-QW", "ICD10CM:J10.1"}),
+    # a sentence naming only a modifier, right after a sentence naming one procedure code
+    ("We billed J9271 x 200 units with JZ. The payer's edit now says JW is required??", {"J9271-JZ-JW x200"}),
+    ("Billed 93010 for the second read. Should I put 76 on the second one?", {"93010-76"}),
+    # ... but not one another code already has, unless asked for "too"; nor after a new paragraph
+    (
+        "We gave J3301 JZ x 4 units with 20610. The admin was the injection, so no 96372. "
+        "Correct to add JZ when nothing was wasted?",
+        {"J3301-JZ x4", "20610", "96372"},
+    ),
+    (
+        "Billed Q5103-JZ x 50 units. Then J0897 x 60 units. Does a syringe need JZ too?",
+        {"Q5103-JZ x50", "J0897-JZ x60"},
+    ),
+    ("We billed 99214 today.\n\nWhat does XU mean in general?", {"99214"}),
     # a code glued to "and"
     ("pt came in, we billed 99214and 20610 today", {"99214", "20610"}),
     # wrapped prose reads as one clause; a long line the writer ended is not joined to the next
