@@ -23,6 +23,7 @@ The store is passed in: this module does no I/O and logs nothing.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
@@ -1005,7 +1006,7 @@ def extract(
     _late_modifiers(soft, cands, soft_low)
     _table_units(scan, cands, ascii_low)
     _alternative_modifiers(soft, cands)
-    _next_sentence_modifiers(scan, cands, ex.sentences)
+    _next_sentence_modifiers(scan, cands)
     _spread_over_lists(scan, cands, ex.exists)
     dos = _date_of_service(scan, low)
     on = dos or today
@@ -1246,43 +1247,63 @@ _LONE_MOD_ASK_RE = re.compile(
 _TOO_RE = re.compile(r"(?i:\b(?:too|also|as well)\b)")
 
 
-def _next_sentence_modifiers(text: str, cands: list[_Cand], sentences: C.Sentences) -> None:
+def _next_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
     """ "We billed J9271 x 200 units with JZ. The payer's edit now says JW is required??": a sentence
     that names modifiers and no code, right after a sentence that names one procedure code (once or
-    more), is about that code."""
-    by_sentence: dict[int, list[_Cand]] = {}
-    for c in cands:
-        if c.accepted and (c.system == "CPT" or c.system == "HCPCS"):
-            by_sentence.setdefault(sentences.index(c.start), []).append(c)
-    if not by_sentence:
+    more), is about that code. Sentences are found around the procedure codes only."""
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    if not procs:
         return
-    starts, ends = sentences.starts, sentences.ends
-    for i, named in by_sentence.items():
-        j = i + 1
-        if j >= len(starts) or j in by_sentence or len({c.code for c in named}) != 1:
-            continue
-        a, b = starts[j], ends[j]
-        if b - a > 300 or "\n\n" in text[ends[i] : a + 1]:
-            continue  # a long run, or a new paragraph
-        sentence = text[a:b]
-        if not _LONE_MOD_ASK_RE.search(sentence):
-            continue
-        target = named[-1]
-        if any(not (cand.negative or cand.in_signature) and a <= cand.start < b for cand in cands):
+    live: list[int] | None = None  # starts of the candidates that are not ruled out, in text order
+    n = len(procs)
+    for idx, c in enumerate(procs):
+        end = _SENTENCE_END_RE.search(text, c.tail_end)
+        if end is None:
+            return
+        if idx + 1 < n and procs[idx + 1].start < end.start():
+            continue  # the sentence goes on to another procedure code: decided at the last one
+        a = end.end()
+        nxt = _SENTENCE_END_RE.search(text, a)
+        b = nxt.end() if nxt is not None else len(text)
+        if b - a > 300:
+            continue  # a long run without a sentence end
+        found = list(_LONE_MOD_RE.finditer(text, a, b))
+        if not found or not _LONE_MOD_ASK_RE.search(text, a, b) or "\n\n" in text[end.start() : a + 1]:
+            continue  # no modifier, not about putting one on, or a new paragraph
+        # the sentence holds one procedure code (maybe more than once): none of another code in it
+        if idx and any(d.code != c.code for d in procs[:idx]):
+            head = max(text.rfind(".", 0, c.start), text.rfind("?", 0, c.start), text.rfind("!", 0, c.start))
+            if any(head < d.start < c.start and d.code != c.code for d in procs[:idx]):
+                continue
+        if live is None:
+            live = [d.start for d in cands if not (d.negative or d.in_signature)]
+        k = bisect.bisect_left(live, a)
+        if k < len(live) and live[k] < b:
             continue  # the sentence names something code-like itself
         # a modifier another code already has stays there, unless it is asked for "too"
-        taken = {mod for c in cands if c.accepted and c.code != target.code for mod in c.modifiers}
-        too = _TOO_RE.search(sentence) is not None
-        for m in _LONE_MOD_RE.finditer(sentence):
-            tok = m.group("kw") or m.group("verb") or m.group("bare")
-            if m.group("bare") is not None:
-                ok = tok in BARE_ALPHA_MODIFIERS and not tok.isdigit()
-            else:
-                ok = _is_mod(tok, bare=False, numeric_only_cpt=True) and not (
-                    tok.isdigit() and _quantity_follows(sentence, m.end())
-                )
-            if ok and tok.upper() not in target.modifiers and (too or tok.upper() not in taken):
-                target.modifiers.append(tok.upper())
+        taken = {mod for d in procs if d.code != c.code for mod in d.modifiers}
+        too = _TOO_RE.search(text, a, b) is not None
+        for m in found:
+            mod = _lone_modifier(text, m)
+            if mod is not None and mod not in c.modifiers and (too or mod not in taken):
+                c.modifiers.append(mod)
+
+
+# the end of a sentence: . ? ! ; before a blank or the end, or a blank line
+_SENTENCE_END_RE = re.compile(r"[.?!;]+(?=[ \t\n\r]|$)|\n[ \t]*\n")
+
+
+def _lone_modifier(text: str, m: re.Match[str]) -> str | None:
+    """The modifier a `_LONE_MOD_RE` match names, or None when it is not one."""
+    bare = m.group("bare")
+    if bare is not None:
+        return bare if bare in BARE_ALPHA_MODIFIERS and not bare.isdigit() else None
+    tok = m.group("kw") or m.group("verb")
+    if not _is_mod(tok, bare=False, numeric_only_cpt=True):
+        return None
+    if tok.isdigit() and _quantity_follows(text, m.end()):
+        return None
+    return tok.upper()
 
 
 _CELL_RE = re.compile(r"[^\s|]+(?: [^\s|]+)*")
