@@ -10,6 +10,8 @@ copy of the work that could disagree with the database.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 
 from celery import Celery, signals
@@ -89,6 +91,42 @@ def warm_before_fork(**_: object) -> None:
         log.warning("worker warm-up skipped: %s", type(exc).__name__)
         return
     log.info("worker warm-up done in %.1fs", time.monotonic() - t0)
+
+
+class UnrecoverableErrorWatchdog(logging.Handler):
+    """Ends the worker's main process if it hangs after Celery's "Unrecoverable error".
+
+    Celery logs that error (CRITICAL, logger ``celery.worker``) and then shuts down warmly;
+    with celery/kombu 5.7 and Redis gone mid-batch the shutdown itself was seen to hang (closing the
+    lost connection raised again, "Error on stopping Hub"), leaving a process that takes no tasks and
+    never exits, so `workers/supervisor.py` could not start a new one. When the record comes, a timer
+    is armed: if the process is still there after `grace` seconds it leaves with status 1, and the
+    supervisor starts a fresh worker. Tasks are acked late: nothing is lost."""
+
+    def __init__(self, grace: float = 20.0) -> None:
+        super().__init__(level=logging.CRITICAL)
+        self.grace = grace
+        self.armed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.armed or not str(record.msg).startswith("Unrecoverable error"):
+            return
+        self.armed = True
+        timer = threading.Timer(self.grace, _leave_after_unrecoverable_error)
+        timer.daemon = True
+        timer.start()
+
+
+def _leave_after_unrecoverable_error() -> None:
+    log.critical("worker still running after an unrecoverable error: leaving so that it is restarted")
+    logging.shutdown()
+    os._exit(1)
+
+
+@signals.worker_init.connect
+def install_watchdog(**_: object) -> None:
+    # celery.worker.worker logs through celery.utils.log.worker_logger, named "celery.worker"
+    logging.getLogger("celery.worker").addHandler(UnrecoverableErrorWatchdog())
 
 
 def rebuild() -> Celery:

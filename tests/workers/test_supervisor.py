@@ -3,6 +3,7 @@ on a real Redis: its Celery worker killed from outside is started again and goes
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -125,3 +126,32 @@ def test_the_worker_command_starts_celery_again_after_it_is_killed(
         assert f"Task workers.tasks.sweep[{result['id']}] succeeded" in worker.log_text()
     finally:
         worker.terminate(timeout=20)
+
+
+def test_a_worker_hung_after_an_unrecoverable_error_leaves() -> None:
+    """The kombu failure behind it depends on timing, so the record Celery logs is emitted here by
+    hand (a stand-in for the real error), in a real process whose main thread then hangs: the
+    watchdog ends the process with status 1, which the supervisor restarts."""
+    code = (
+        "import logging, time\n"
+        "from celery.utils.log import worker_logger\n"
+        "import workers.celery_app as c\n"
+        "c.install_watchdog()\n"
+        "c.logging.getLogger('celery.worker').handlers[-1].grace = 0.5\n"
+        "worker_logger.critical('Unrecoverable error: %r', AttributeError('x'))\n"  # as Celery logs it
+        "time.sleep(60)\n"
+    )
+    t0 = time.monotonic()
+    done = subprocess.run([PY, "-c", code], cwd=Path(__file__).parents[2], timeout=30, capture_output=True)
+    assert done.returncode == 1
+    assert time.monotonic() - t0 < 20
+    assert b"leaving so that it is restarted" in done.stderr
+
+
+def test_the_watchdog_ignores_other_critical_records() -> None:
+    from workers.celery_app import UnrecoverableErrorWatchdog
+
+    dog = UnrecoverableErrorWatchdog(grace=0.1)
+    record = logging.LogRecord("celery.worker", logging.CRITICAL, __file__, 1, "Other", None, None)
+    dog.emit(record)
+    assert dog.armed is False
