@@ -9,6 +9,7 @@ copy of the work that could disagree with the database.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -118,8 +119,9 @@ class UnrecoverableErrorWatchdog(logging.Handler):
 
 
 def _leave_after_unrecoverable_error() -> None:
-    log.critical("worker still running after an unrecoverable error: leaving so that it is restarted")
-    logging.shutdown()
+    # no logging here: the hung main thread may hold a handler's lock
+    with contextlib.suppress(OSError):
+        os.write(2, b"worker still running after an unrecoverable error: leaving so that it is restarted\n")
     os._exit(1)
 
 
