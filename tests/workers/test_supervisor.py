@@ -120,10 +120,11 @@ def test_the_worker_command_starts_celery_again_after_it_is_killed(
         t = threading.Thread(target=send)
         t.start()
         t.join(30)
+        done = f"Task workers.tasks.sweep[{result.get('id', '?')}] succeeded"
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and result.get("id", "?") not in worker.log_text():
-            time.sleep(0.2)
-        assert f"Task workers.tasks.sweep[{result['id']}] succeeded" in worker.log_text()
+        while time.monotonic() < deadline and done not in worker.log_text():
+            time.sleep(0.2)  # wait for the end of the task, not its 'received' line
+        assert "id" in result and done in worker.log_text(), worker.log_text()[-3000:]
     finally:
         worker.terminate(timeout=20)
 
