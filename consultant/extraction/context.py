@@ -267,7 +267,7 @@ def version_before(seg: str) -> bool:
 # a remittance remark or reason code right before: "RARC M80", "remark N130", "CO-97 M15",
 # "CO-151 / N362", "remark codes N130, N362" (RARC codes look like undotted ICD-10-CM codes)
 _REMARK_BEFORE_RE = re.compile(
-    r"(?:(?<![\w])(?:rarcs?|remarks?|remark codes?|rarc codes?|moa|remittance advice remark codes?)"
+    r"(?:(?<![\w])(?:rarcs?|remarks?|remark codes?|rarc codes?|moa|rem|remittance advice remark codes?)"
     r"|(?<![\w])(?:co|pr|oa|pi|cr)[ \t]?-?[ \t]?\d{1,3}|(?<![\w])carc[ \t]*\d{1,3})"
     r"(?:[ \t]*[:#/,;&+-][ \t]*|[ \t]+(?:(?:and|w/|with|plus)[ \t]+)?)"
     r"(?:(?:[A-Z]{1,2}\d{1,3})[ \t]*(?:[,/;&]|and)[ \t]*)*$",

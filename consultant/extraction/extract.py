@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from consultant.extraction import patterns as P
 from consultant.extraction.model import CodeMention, Extraction
 from consultant.extraction.modifiers import (
     ALL_MODIFIERS,
+    AMBULANCE_MODIFIERS,
     BARE_ALPHA_MODIFIERS,
     CPT_MODIFIERS,
     EM_MODIFIERS,
@@ -104,6 +106,7 @@ class _Cand:
     modifiers: list[str] = field(default_factory=list)
     units: int | None = None
     negative: bool = False
+    before_mods: bool = False  # its modifiers were written before it ("the SL on the 90715, ...")
     strong: bool = False  # a system word right before it, or modifiers / units on it
     context: bool = False  # a coding word in its sentence
     context_known: bool = False
@@ -242,8 +245,15 @@ def _units_n_may_start(text: str, j: int) -> bool:
 _COMMA_NUMBER_RE = re.compile(r",[ \t]*\d{4}")
 
 
-def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
-    """Modifiers and units written right after a CPT/HCPCS code; returns them and the end."""
+_TAIL_LINE_RE = re.compile(r"[ \t]+lines?(?=[ \t]+(?:with|w/)[ \t])")  # "J0585 line with JW"
+_TAIL_TOO_RE = re.compile(r"[ \t]*+(?:as well|too)(?![\w])")  # "64484 with 50 as well, qty 1"
+_TAIL_LIST_END = frozenset(".?!,;)\n\r")
+
+
+def _parse_tail(text: str, pos: int, ambulance: bool = False) -> tuple[list[str], int | None, int]:
+    """Modifiers and units written right after a CPT/HCPCS code; returns them and the end.
+    `ambulance`: the code is an ambulance code, after which origin/destination pairs ("RH") are
+    modifiers too."""
     mods: list[str] = []
     units: int | None = None
     n = len(text)
@@ -258,7 +268,12 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
         while k < n and (text[k].isalpha() or text[k] == "/"):
             k += 1  # a word going on in other letters
         if text[j:k] not in _TAIL_WORDS:
-            return mods, units, pos
+            lm = _TAIL_LINE_RE.match(text, pos) if text[j:k] in ("line", "lines") else None
+            if lm is None:
+                return mods, units, pos
+            pos = j = lm.end()  # "J0585 line with JW": the line's modifiers are the code's
+            while j < n and text[j] in " \t":
+                j += 1
     for _ in range(8):
         if pos >= n:
             break
@@ -269,7 +284,16 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
             if m:
                 tok = m.group(1)
                 if (
-                    not _is_mod(tok, bare=not tok.isdigit(), numeric_only_cpt=True)
+                    not (
+                        _is_mod(tok, bare=not tok.isdigit(), numeric_only_cpt=True)
+                        or (ambulance and tok in AMBULANCE_MODIFIERS)
+                        # "with QZ and PT.": a capital modifier ending the list
+                        or (
+                            tok == tok.upper()
+                            and tok in ALL_MODIFIERS
+                            and (m.end() >= n or text[m.end()] in _TAIL_LIST_END)
+                        )
+                    )
                     or (tok.isdigit() and _quantity_follows(text, m.end()))
                     or P.FORWARD_REF_RE.match(text, m.end())
                 ):
@@ -285,7 +309,9 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                 if m is None:
                     continue
                 tok = m.group(1)
-                ok = _is_mod(tok, bare=bare, numeric_only_cpt=bare)
+                ok = _is_mod(tok, bare=bare, numeric_only_cpt=bare) or (
+                    ambulance and tok in AMBULANCE_MODIFIERS
+                )
                 if ok and tok.isdigit() and _quantity_follows(text, m.end()):
                     ok = False
                 if (
@@ -323,6 +349,9 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
             if up not in mods:
                 mods.append(up)
             pos = j = m.end()
+            tm = _TAIL_TOO_RE.match(text, pos)
+            if tm is not None:
+                pos = j = tm.end()
             while j < n and text[j] in " \t":
                 j += 1
             continue
@@ -343,11 +372,20 @@ def _parse_tail(text: str, pos: int) -> tuple[list[str], int | None, int]:
                 break
             continue
         break
+    if units is not None:
+        # "J3301 x 4 units, JZ (single-dose vial)": a capital modifier after the count
+        cm = _COMMA_BARE_MOD_RE.match(text, pos)
+        if cm is not None and cm.group(1) in BARE_ALPHA_MODIFIERS and cm.group(1) not in mods:
+            mods.append(cm.group(1))
+            pos = cm.end()
     if mods:
         mw = P.TAIL_MODWORD_AFTER_RE.match(text, pos)
         if mw:
             pos = mw.end()
     return mods, units, pos
+
+
+_COMMA_BARE_MOD_RE = re.compile(r"[ \t]*,[ \t]*([A-Z][A-Z0-9]|[0-9][A-Z])(?![\w-])(?![ \t]*\d)")
 
 
 # a modifier or units written before a code ends with one of these words right before it
@@ -632,6 +670,13 @@ _NEGATIVE_AFTER_WORDS = frozenset(
 )
 
 
+_REMARK_DEFINITION_RE = re.compile(r":[ \t]+[A-Z][a-z]")
+_CARC_RE = re.compile(r"(?<![\w-])(?:CO|PR|OA|PI|CR)-\d{1,3}(?![\w])")
+
+
+_SENTENCE_START_RE = re.compile(r"[.?!][ \t]+(?=[A-Z])")
+
+
 class _Extractor:
     def __init__(self, text: str, store: CodeStore, low: str | None = None) -> None:
         self.text = text
@@ -642,6 +687,7 @@ class _Extractor:
         self._header_lines: dict[int, bool] = {}  # line start -> in a mail header block
         self.sentences = C.Sentences(text)
         self._soft: str | None = None
+        self._carc: bool | None = None
 
     @property
     def soft(self) -> str:
@@ -657,6 +703,15 @@ class _Extractor:
             hit = bool(self.store.exists(system, code))
             self._exists_cache[key] = hit
         return hit
+
+    def _remark_definition(self, end: int) -> bool:
+        """A line that starts with a code-shaped word, a colon and a sentence, in a text that
+        names claim adjustment reasons ("CO-97"): a remark code's definition in a remittance."""
+        if not _REMARK_DEFINITION_RE.match(self.text, end):
+            return False
+        if self._carc is None:
+            self._carc = _CARC_RE.search(self.text) is not None
+        return self._carc
 
     # --- pass 1: candidates -----------------------------------------------------------------
     def classify(self, m: re.Match[str]) -> tuple[System, str, str, bool] | None:
@@ -725,9 +780,11 @@ class _Extractor:
                 continue
             system, code, kind, exists = cls
             if system == "CPT" or system == "HCPCS":
-                mods, units, tail_end = _parse_tail(text, e)
+                mods, units, tail_end = _parse_tail(text, e, system == "HCPCS" and code.startswith("A0"))
                 c = _Cand(s, e, system, code, kind, exists, tail_end, s >= sig, mods, units)
                 w0 = prev_end if prev_end > s - 60 else s - 60
+                for se in _SENTENCE_START_RE.finditer(text, w0, s):
+                    w0 = se.end()  # not across a sentence end: "RT/LT? For the second level I sent 64484"
                 j = s
                 while j > w0 and text[j - 1] in " \t#":
                     j -= 1
@@ -741,6 +798,7 @@ class _Extractor:
                     for bm in bmods:
                         if bm not in c.modifiers:
                             c.modifiers.append(bm)
+                            c.before_mods = True
                     if c.units is None:
                         c.units = bunits
             else:
@@ -781,6 +839,9 @@ class _Extractor:
         if kind in (_BARE_ICD, _SHORT_ICD) and C.remark_code_before(seg):
             c.negative = True  # "CO-97 M15", "remark N130": a remittance remark code
             return
+        if kind in (_BARE_ICD, _SHORT_ICD) and not tail and self._remark_definition(e):
+            c.negative = True  # "N390: This service/report cannot be billed separately." in a remit
+            return
         if kind in (_NUMERIC, _DIGIT_PCS):
             # the word after: a street ("47381 Main St"), a unit ("20610 dollars", "99213 patients")
             # (punctuation or a line end right after the number: no word follows it)
@@ -808,6 +869,7 @@ class _Extractor:
         if (
             self._icd_word
             and (c.system == "ICD10CM" or kind in (_NUMERIC, _ALNUM))
+            and (text[s].isdigit() or text[s] in "VvEe")  # "ICD-9 414.01 - we code I25.10 now"
             and "9" in seg
             and C.icd9_before(seg)
         ):
@@ -923,6 +985,31 @@ def _spread_over_lists(text: str, cands: list[_Cand], exists: Callable[[System, 
         i = j + 1
 
 
+def _list_number_dots(text: str) -> str:
+    """ "1.99213-25", "Dx:1.M17.11 2.M25.561": the dot of a one- or two-digit list number glued to
+    a code reads as ")" (the same length: offsets stay). Not in a longer number ("12.345.67890")."""
+    dots: list[int] = []
+    for m in P.LIST_NUMBER_DOT_RE.finditer(text):
+        i = m.start()
+        if i == 0 or not text[i - 1].isdigit():
+            continue
+        j = i - 2 if i >= 2 and text[i - 2].isdigit() else i - 1
+        if j > 0 and (text[j - 1].isalnum() or text[j - 1] in "_.,$"):
+            continue
+        dots.append(i)
+    return _replace_at(text, dots, ")")
+
+
+def _replace_at(text: str, positions: list[int], ch: str) -> str:
+    """`text` with the character at each of `positions` replaced by `ch` (the same length)."""
+    if not positions:
+        return text
+    chars = list(text)
+    for i in positions:
+        chars[i] = ch
+    return "".join(chars)
+
+
 def extract(
     text: str,
     store: CodeStore,
@@ -931,6 +1018,7 @@ def extract(
 ) -> Extraction:
     """Every code reference in `text` (a coder's question), normalized, merged, looked up."""
     scan = text if text.isascii() else text.translate(SCAN_TABLE)
+    scan = _list_number_dots(scan)
     low = scan.lower()
     ex = _Extractor(scan, store, low)
     cands = ex.candidates()
@@ -975,7 +1063,7 @@ def extract(
                         c.accepted = True
     # a code accepted once is the same code where it is named again ("... the 0240U panel. Does
     # 0240U take QW?"): its other mentions carry their modifiers and units to it; and a Category II
-    # / III code the store does not know (deleted, or not loaded) among accepted ones of its kind
+    # / III or PLA code the store does not know (deleted, or not loaded) among accepted ones of its kind
     # ("our old sheet says 3045F ... I see 3044F and 3046F")
     if any_accepted:
         accepted_codes: set[tuple[str, str]] | None = None
@@ -985,7 +1073,9 @@ def extract(
                 continue
             if accepted_codes is None:  # worked out at the first undecided candidate
                 accepted_codes = {(d.system, d.code) for d in cands if d.accepted}
-                suffixes = {code[4] for system, code in accepted_codes if system == "CPT" and code[4] in "FT"}
+                suffixes = {
+                    code[4] for system, code in accepted_codes if system == "CPT" and code[4] in "FTU"
+                }
             if (c.system, c.code) in accepted_codes or (
                 suffixes
                 and not c.exists
@@ -1005,8 +1095,13 @@ def extract(
                 break
     _late_modifiers(soft, cands, soft_low)
     _table_units(scan, cands, ascii_low)
+    _line_end_units(scan, cands)
+    _spread_before_modifiers(scan, cands)
     _alternative_modifiers(soft, cands)
     _next_sentence_modifiers(scan, cands)
+    _same_sentence_modifiers(soft, cands)
+    _instead_modifiers(scan, cands)
+    _all_with_modifiers(scan, cands)
     _spread_over_lists(scan, cands, ex.exists)
     dos = _date_of_service(scan, low)
     on = dos or today
@@ -1134,6 +1229,12 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
             continue
         if any(t.isdigit() for t in toks) and _quantity_follows(window, m.end()):
             continue
+        if (
+            not _is_em(c.code)
+            and any(t in EM_MODIFIERS for t in toks)
+            and any(d.accepted and _is_em(d.code) for d in cands)
+        ):
+            continue  # "J3301 too, do i need the 25 on the ov": the E/M code's (the orphan rule)
         for t in toks:
             if t.upper() not in c.modifiers:
                 c.modifiers.append(t.upper())
@@ -1147,18 +1248,13 @@ def _soft_wrapped(text: str) -> str:
     if "\n" not in text:
         return text
     breaks = [m.end() - 1 for m in _WRAPPED_LINE_RE.finditer(text) if _is_wrap(text, m)]
-    if not breaks:
-        return text
-    chars = list(text)
-    for i in breaks:
-        chars[i] = " "
-    return "".join(chars)
+    return _replace_at(text, breaks, " ")
 
 
 # a line a client may have wrapped (45-80 characters, not ending in . ? ! : ; | >) and the start of a
 # next line that goes on with prose (not a list item, a quote, a table or a blank line)
 _WRAPPED_LINE_RE = re.compile(
-    r"^([^\n]{44,79}[^\s.?!:;|>])[ \t]*\n(?=[ \t]*(?!(?:\d{1,2}|[A-Za-z])[.)][ \t])[^\s\-*•>|#])",
+    r"^([^\n]{44,89}[^\s.?!:;|>])[ \t]*\n(?=[ \t]*(?!(?:\d{1,2}|[A-Za-z])[.)][ \t])[^\s\-*•>|#])",
     re.MULTILINE,
 )
 
@@ -1234,13 +1330,14 @@ def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
 # number after "modifier" / "mod" or after a verb ("put 76 on the second one", "need the 25")
 _LONE_MOD_RE = re.compile(
     r"(?<![\w-])(?:(?i:modifiers?|mods?)[ \t]*[:#]?[ \t]*-?(?P<kw>[A-Za-z0-9]{2})"
-    r"|(?i:put|add|append|use|need|needs|require|requires|get|gets)[ \t]+"
+    r"|(?i:put|add|append|use|need|needs|require|requires|get|gets|carry|carries|keep|keeps|be|take|"
+    r"takes)[ \t]+"
     r"(?:(?i:a|an|the)[ \t]+)?(?P<verb>\d{2})"
     r"|(?P<bare>[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w])"
 )
 # what makes such a sentence about putting a modifier on: a question, or one of these words
 _LONE_MOD_ASK_RE = re.compile(
-    r"\?|(?i:\b(?:need|needs|required?|requires|add|append|put|use|bill|missing)\b)"
+    r"\?|(?i:\b(?:need|needs|required?|requires|add|append|put|use|bill|missing|better|instead|rather|should)\b)"
 )
 
 
@@ -1249,12 +1346,15 @@ _TOO_RE = re.compile(r"(?i:\b(?:too|also|as well)\b)")
 
 def _next_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
     """ "We billed J9271 x 200 units with JZ. The payer's edit now says JW is required??": a sentence
-    that names modifiers and no code, right after a sentence that names one procedure code (once or
-    more), is about that code. Sentences are found around the procedure codes only."""
+    that names modifiers and no code, after a sentence that names one procedure code (once or more)
+    and in the same paragraph, is about that code; sentences in between may name diagnoses ("Pt has
+    COPD (J44.9). Does G8 apply?"), not another procedure. Sentences are found around the procedure
+    codes only."""
     procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
     if not procs:
         return
     live: list[int] | None = None  # starts of the candidates that are not ruled out, in text order
+    first: dict[str, int] | None = None  # each code's first place
     n = len(procs)
     for idx, c in enumerate(procs):
         end = _SENTENCE_END_RE.search(text, c.tail_end)
@@ -1262,31 +1362,286 @@ def _next_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
             return
         if idx + 1 < n and procs[idx + 1].start < end.start():
             continue  # the sentence goes on to another procedure code: decided at the last one
-        a = end.end()
-        nxt = _SENTENCE_END_RE.search(text, a)
-        b = nxt.end() if nxt is not None else len(text)
-        if b - a > 300:
-            continue  # a long run without a sentence end
-        found = list(_LONE_MOD_RE.finditer(text, a, b))
-        if not found or not _LONE_MOD_ASK_RE.search(text, a, b) or "\n\n" in text[end.start() : a + 1]:
-            continue  # no modifier, not about putting one on, or a new paragraph
         # the sentence holds one procedure code (maybe more than once): none of another code in it
         if idx and any(d.code != c.code for d in procs[:idx]):
             head = max(text.rfind(".", 0, c.start), text.rfind("?", 0, c.start), text.rfind("!", 0, c.start))
             if any(head < d.start < c.start and d.code != c.code for d in procs[:idx]):
                 continue
-        if live is None:
-            live = [d.start for d in cands if not (d.negative or d.in_signature)]
-        k = bisect.bisect_left(live, a)
-        if k < len(live) and live[k] < b:
-            continue  # the sentence names something code-like itself
+        nxt_proc = procs[idx + 1].start if idx + 1 < n else len(text)
         # a modifier another code already has stays there, unless it is asked for "too"
-        taken = {mod for d in procs if d.code != c.code for mod in d.modifiers}
-        too = _TOO_RE.search(text, a, b) is not None
-        for m in found:
-            mod = _lone_modifier(text, m)
-            if mod is not None and mod not in c.modifiers and (too or mod not in taken):
-                c.modifiers.append(mod)
+        taken: set[str] | None = None
+        for _ in range(3):  # this sentence's next ones, up to three, in the same paragraph
+            if "\n\n" in text[end.start() : end.end() + 1] or end.end() >= nxt_proc:
+                break  # a new paragraph, or the next procedure code's sentence
+            a = end.end()
+            nxt = _SENTENCE_END_RE.search(text, a)
+            b = nxt.end() if nxt is not None else len(text)
+            if b - a > 300 or b > nxt_proc:
+                break  # a long run without a sentence end, or one naming the next procedure code
+            if live is None:
+                live = [d.start for d in cands if not (d.negative or d.in_signature)]
+            k = bisect.bisect_left(live, a)
+            code_like = k < len(live) and live[k] < b  # the sentence names something code-like itself
+            found = [
+                mod for mod in (_lone_modifier(text, m) for m in _LONE_MOD_RE.finditer(text, a, b)) if mod
+            ]
+            if found and not code_like and _LONE_MOD_ASK_RE.search(text, a, b):
+                if taken is None:
+                    if first is None:
+                        first = {d.code: d.start for d in reversed(procs)}
+                    taken = {
+                        mod
+                        for d in procs
+                        if first[d.code] < c.start and d.code != c.code
+                        for mod in d.modifiers
+                    }
+                too = _TOO_RE.search(text, a, b) is not None
+                for mod in found:
+                    if mod in EM_MODIFIERS and not _is_em(c.code) and any(_is_em(d.code) for d in procs):
+                        continue  # "do I need the 25?": the E/M code's (read by the orphan rule)
+                    if mod not in c.modifiers and (too or mod not in taken):
+                        c.modifiers.append(mod)
+            elif found and not code_like:
+                break  # modifiers named, but not about putting them on: the talk has moved on
+            if nxt is None:
+                break
+            end = nxt
+
+
+# a modifier named later in a sentence: "modifier 59" / "the CO modifier" (any modifier, written as
+# one), or after a verb ("we used LT and 59", "keep the RT and KX", "go out with 90")
+_MODTOK = r"-?([A-Za-z0-9]{2})(?![\w])"
+_MODMORE = r"((?:[ \t]*(?:,|/|&|and|or|,[ \t]*and|,[ \t]*or)[ \t]*-?[A-Za-z0-9]{2}(?![\w]))*)"
+_SENTENCE_KW_MOD_RE = re.compile(
+    r"(?<![\w-])(?:(?i:modifiers?|mods?\.?)[ \t]*[:#]?[ \t]*" + _MODTOK + _MODMORE
+    + r"|(?:(?i:the|a|an)[ \t]+)?([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})[ \t]+(?i:modifiers?|mod)(?![\w]))"
+)
+_SENTENCE_VERB_MOD_RE = re.compile(
+    r"(?<![\w-])(?i:used|use|put|puts|added|add|appended|append|keep|keeps|carry|carries|with|w/|"
+    r"need|needs|billed|bill)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
+)
+
+
+def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
+    """ "for 20610 on the left knee we used LT and 59", "97535 was done by our COTA, so does it need
+    the CO modifier?": a modifier named later in a sentence whose one procedure code came before
+    it (and no other code after it) is that code's. Beyond the few words `_late_modifiers` reads."""
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    if not procs:
+        return
+    n = len(procs)
+    live = [d for d in cands if not (d.negative or d.in_signature)]
+    live_starts = [d.start for d in live]
+    em_in_mail = any(_is_em(d.code) for d in procs)
+    for idx, c in enumerate(procs):
+        end = _SENTENCE_END_RE.search(text, c.tail_end, c.tail_end + 201)
+        b = end.start() if end is not None else min(len(text), c.tail_end + 201)
+        later = idx + 1
+        other_later = False
+        while later < n and procs[later].start < b:
+            if procs[later].code != c.code:
+                other_later = True
+                break
+            later += 1
+        if other_later:
+            continue  # another procedure code later in the sentence
+        if idx + 1 < n and procs[idx + 1].start < b:
+            b = procs[idx + 1].start  # "20610 ... we used LT and 59, and then ... 20610 again with RT"
+        if b - c.tail_end < 8 or b - c.tail_end > 200:
+            continue
+        kw = list(_SENTENCE_KW_MOD_RE.finditer(text, c.tail_end, b))
+        verb = list(_SENTENCE_VERB_MOD_RE.finditer(text, c.tail_end, b))
+        if not (kw or verb):
+            continue
+        lo = c.start - 300 if c.start > 300 else 0
+        head = max(text.rfind(".", lo, c.start), text.rfind("?", lo, c.start), text.rfind("!", lo, c.start))
+        head = max(head, text.rfind("\n\n", lo, c.start), lo - 1)
+        before = idx - 1
+        other_before = False
+        while before >= 0 and procs[before].start > head:
+            if procs[before].code != c.code:
+                other_before = True
+                break
+            before -= 1
+        if other_before:
+            continue  # the sentence names another procedure code before this one
+        k = bisect.bisect_left(live_starts, c.tail_end)
+        other_after = False
+        while k < len(live) and live_starts[k] < b:
+            if live[k].code != c.code:
+                other_after = True
+                break
+            k += 1
+        if other_after:
+            continue  # something code-like after it in the sentence
+        for m in kw:
+            if m.group(1) is not None:
+                toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+                toks = [t for t in toks if t.lower() not in ("or", "an")]
+            else:
+                toks = [m.group(3)]
+            _add_sentence_modifiers(text, c, toks, m.end(), keyword=True, em_elsewhere=em_in_mail)
+        for m in verb:
+            toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+            toks = [t for t in toks if t.lower() not in ("or", "an")]
+            _add_sentence_modifiers(text, c, toks, m.end(), keyword=False, em_elsewhere=em_in_mail)
+
+
+def _add_sentence_modifiers(
+    text: str, c: _Cand, toks: list[str], after: int, *, keyword: bool, em_elsewhere: bool
+) -> None:
+    if not toks or P.FORWARD_REF_RE.match(text, after):
+        return  # "... and mod 59 on 97140": another code's (none here, but a word may follow)
+    if em_elsewhere and not _is_em(c.code) and any(t in EM_MODIFIERS for t in toks):
+        return  # "J3301 too, do i need the 25 on the ov?": the E/M code's (read by the orphan rule)
+    if keyword:
+        ok = all(t.upper() in ALL_MODIFIERS and (t == t.upper() or t.isdigit()) for t in toks)
+    else:
+        ok = all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks)
+    if not ok or (any(t.isdigit() for t in toks) and _quantity_follows(text, after)):
+        return
+    for t in toks:
+        if t.upper() not in c.modifiers:
+            c.modifiers.append(t.upper())
+
+
+# "XU instead of 59", "would XS have been better on the second 20610 instead of the 59?", "GA rather
+# than KX": the new modifier goes where the old one is
+_INSTEAD_RE = re.compile(
+    r"(?i:\binstead of|\brather than|\bbetter than|\bin place of)[ \t]+"
+    r"(?:(?i:the|a|an|modifier|mod)[ \t]+){0,2}-?([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])"
+)
+# "the 59 (or XS)": the alternative in parentheses
+_PAREN_OR_RE = re.compile(
+    r"(?<![\w-])([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})[ \t]*\([ \t]*(?i:or)[ \t]+"
+    r"([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})[ \t]*\)"
+)
+
+
+def _instead_modifiers(text: str, cands: list[_Cand]) -> None:
+    """A modifier named as the replacement of one a code has ("XU instead of 59", "59 (or XS)") is
+    added to that code: the question is about putting it there. The code is the one the phrase names
+    ("... instead of KX on the 97112"), else the one code that has the old modifier."""
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS") and c.modifiers]
+    if not procs:
+        return
+    if (
+        "instead" not in text
+        and "rather" not in text
+        and "better" not in text
+        and "(or" not in text
+        and "(Or" not in text
+        and "(OR" not in text
+    ):
+        return
+    found: list[tuple[str, str, int]] = []
+    for m in _INSTEAD_RE.finditer(text):
+        # the new modifier: the last one named before the phrase, in its clause (48 characters)
+        lo = m.start() - 48 if m.start() > 48 else 0
+        stop = max(text.rfind(ch, lo, m.start()) for ch in ".?!\n")
+        news = [
+            t.group(1)
+            for t in _ALT_BEFORE_TOKEN_RE.finditer(text, stop + 1 if stop >= lo else lo, m.start())
+            if _is_mod(t.group(1), bare=True, numeric_only_cpt=True)
+        ]
+        if news:
+            found.append((news[-1], m.group(1), m.end()))
+    found += [(m.group(2), m.group(1), m.end()) for m in _PAREN_OR_RE.finditer(text)]
+    for new, old, end in found:
+        if not (_is_mod(new, bare=True, numeric_only_cpt=True) and old.upper() in ALL_MODIFIERS):
+            continue
+        if new.isdigit() and _quantity_follows(text, end):
+            continue
+        fr = P.FORWARD_REF_RE.match(text, end)
+        if fr is not None:
+            targets = [c for c in procs if fr.start() < c.start < fr.end()]
+        else:
+            targets = [c for c in procs if old in c.modifiers]
+            if len({c.code for c in targets}) != 1:
+                continue
+        for c in targets:
+            if old in c.modifiers and new not in c.modifiers:
+                c.modifiers.append(new)
+
+
+# "97110 x3, 97140 x1 and 97530 x 2, all with GP": one modifier for every code of the sentence
+_ALL_WITH_RE = re.compile(
+    r"(?<![\w])(?i:all|each|both|all of them|all three|all four)[ \t]+(?i:with|w/|get|take|need)[ \t]+"
+    r"(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
+)
+
+
+def _all_with_modifiers(text: str, cands: list[_Cand]) -> None:
+    if "all " not in text and "each " not in text and "both " not in text:
+        return
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    if len(procs) < 2:
+        return
+    for m in _ALL_WITH_RE.finditer(text):
+        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+        toks = [t for t in toks if t.lower() not in ("or", "an")]
+        if not all(_is_mod(t, bare=True, numeric_only_cpt=True) and not t.isdigit() for t in toks):
+            continue
+        if P.FORWARD_REF_RE.match(text, m.end()):
+            continue
+        at = m.start()
+        lo = at - 300 if at > 300 else 0
+        head = max(text.rfind(".", lo, at), text.rfind("?", lo, at), text.rfind("\n\n", lo, at), lo - 1)
+        for c in procs:
+            if head < c.start < m.start():
+                for t in toks:
+                    if t.upper() not in c.modifiers:
+                        c.modifiers.append(t.upper())
+
+
+# the end of a list line that gives a count: "- A7030 full face mask x1", "A7038 filters x 2"
+_LINE_END_UNITS_RE = re.compile(
+    r"(?:[xX×][ \t]*+(\d{1,3})|(\d{1,3})[ \t]*+(?i:units?)|(?i:qty)[ \t:]*+(\d{1,3}))[ \t]*+[.;)]?[ \t]*+$"
+)
+_LINE_HEAD_RE = re.compile(r"[ \t>]*+(?:[-*•+][ \t]*+|\d{1,2}[.)][ \t]*+)?$")
+
+
+def _line_end_units(text: str, cands: list[_Cand]) -> None:
+    """A list line that starts with a procedure code and ends with a count is that code's units:
+    "- A7030 full face mask x1" (words, no other number, in between)."""
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    for c in procs:
+        if c.units is not None:
+            continue
+        ls = text.rfind("\n", c.start - 12 if c.start > 12 else 0, c.start) + 1
+        if not _LINE_HEAD_RE.match(text, ls, c.start):
+            continue  # the code does not start its line
+        le = text.find("\n", c.tail_end)
+        le = len(text) if le < 0 else le
+        if le - c.tail_end > 60 or _LINE_END_UNITS_RE.search(text, c.tail_end, le) is None:
+            continue
+        if any(ls <= d.start < le and d is not c for d in cands if d.accepted):
+            continue
+        rest = text[c.tail_end : le]
+        m = _LINE_END_UNITS_RE.search(rest)
+        if m is None or any(ch.isdigit() for ch in rest[: m.start()]) or not rest[: m.start()].strip():
+            continue
+        c.units = _to_int(m.group(1) or m.group(2) or m.group(3))
+
+
+def _spread_before_modifiers(text: str, cands: list[_Cand]) -> None:
+    """ "put the SL on the 90715, 90651 and 90686": modifiers written before the first code of a
+    list go on every code of it that has none of its own."""
+    for i, c in enumerate(cands):
+        if not (c.before_mods and c.accepted):
+            continue
+        prev = c
+        for d in cands[i + 1 : i + 6]:
+            between = text[prev.tail_end : d.start]
+            if not d.accepted or d.system != c.system or not _STRICT_LIST_RE.fullmatch(between):
+                break
+            if d.modifiers:
+                break
+            d.modifiers.extend(c.modifiers)
+            prev = d
+
+
+_STRICT_LIST_RE = re.compile(r"[ \t]*(?:,|,?[ \t]+and|&)[ \t]+(?:the[ \t]+)?")
 
 
 # the end of a sentence: . ? ! ; before a blank or the end, or a blank line
@@ -1555,11 +1910,17 @@ def _assign_orphan_modifiers(
     modifier said to go "on all" / "on each" goes on every code of its kind."""
     em: list[CodeMention] = []
     other: list[CodeMention] = []
+    in_range = _range_only_codes(text, cands)
     for cm in merged.values():
-        if cm.system == "CPT" or cm.system == "HCPCS":
+        if (cm.system == "CPT" or cm.system == "HCPCS") and cm.code not in in_range:
             (em if _is_em(cm.code) else other).append(cm)
     if not (em or other):
         return
+    if len(em) == 1:
+        # "do i need the 25 on the ov?", "we didn't put the 25 modifier on the E/M"
+        for m in _EM_REF_MOD_RE.finditer(text):
+            if m.group(1) not in em[0].modifiers:
+                em[0].modifiers.append(m.group(1))
     for m in _all_codes_mods(text, low):
         for raw in re.findall(r"[A-Za-z0-9]{2}", m.group("mods")):
             tok = raw.upper()
@@ -1580,6 +1941,31 @@ def _assign_orphan_modifiers(
             target = em if tok in EM_MODIFIERS else other
             if len(target) == 1 and tok not in target[0].modifiers:
                 target[0].modifiers.append(tok)
+
+
+# an E/M modifier said to go on "the E/M" / "the visit" / "the OV"
+_EM_REF_MOD_RE = re.compile(
+    r"(?<![\w-])(24|25|57)(?:[ \t]+(?i:modifier|mod))?[ \t]+(?i:on|to|for)[ \t]+"
+    r"(?i:the|an?|our|this|that)[ \t]+"
+    r"(?i:e/m|e&m|em|e and m|ov|o/v|office visit|visit|evaluation)(?![\w/&])"
+)
+
+
+def _range_only_codes(text: str, cands: list[_Cand]) -> set[str]:
+    """Codes named only as the ends of a range ("levels 99281-99285"): not the code a modifier
+    named alone is meant for."""
+    ends: set[int] = set()
+    acc = [c for c in cands if c.accepted]
+    for a, b in itertools.pairwise(acc):
+        if b.start - a.tail_end > 12 or a.system != b.system:
+            continue
+        if P.RANGE_SEPARATOR_RE.match(text[a.tail_end : b.start]):
+            ends.add(a.start)
+            ends.add(b.start)
+    if not ends:
+        return set()
+    named = {c.code for c in acc if c.start not in ends}
+    return {c.code for c in acc if c.start in ends and c.code not in named}
 
 
 def _fill_status(codes: list[CodeMention], store: CodeStore, on: dt.date | None) -> None:

@@ -49,6 +49,11 @@ CPT_MODIFIERS: frozenset[str] = frozenset(
         "96",
         "97",
         "99",
+        # the performance-measure exclusion modifiers of Category II codes ("3046F-8P")
+        "1P",
+        "2P",
+        "3P",
+        "8P",
     ]
 )
 
@@ -583,8 +588,30 @@ BARE_ALPHA_MODIFIERS: frozenset[str] = frozenset(
         "FR",
         "SA",
         "SB",
+        # ambulance (QM/QN, QL), anesthesia MAC (G8, G9), mammography (GG), assistant (AS),
+        # off-campus departments (PN, PO) and the Category II exclusions, written bare as often
+        "QM",
+        "QN",
+        "QL",
+        "GM",
+        "G8",
+        "G9",
+        "GG",
+        "AS",
+        "PN",
+        "PO",
+        "1P",
+        "2P",
+        "3P",
+        "8P",
     ]
 )
+
+# Ambulance origin/destination modifiers: two of the letters D E G H I J N P R S X ("A0429 RH":
+# residence to hospital). The HCPCS file lists the letters, not the pairs; they are read only
+# right after an ambulance code, where nothing else is meant by them.
+AMBULANCE_PLACES = "DEGHIJNPRSX"
+AMBULANCE_MODIFIERS: frozenset[str] = frozenset(a + b for a in AMBULANCE_PLACES for b in AMBULANCE_PLACES)
 
 # Modifiers an E/M service carries (for a modifier named with no code).
 EM_MODIFIERS: frozenset[str] = frozenset({"24", "25", "57"})

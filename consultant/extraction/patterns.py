@@ -16,15 +16,18 @@ import re
 CANDIDATE_RE = re.compile(
     r"(?<![\w$@.\\])"
     r"(?:"
-    r"(?P<icd>[A-Za-z]\d[0-9A-Za-z](?:\.[0-9A-Za-z]{1,4}|[0-9A-Za-z]{1,4})?)"
-    r"|(?P<num>\d{4}[0-9A-Za-z](?:[0-9A-Za-z]{2})?)"
+    r"(?P<icd>[A-Za-z]\d[0-9A-Za-z](?:\.[0-9A-Za-z]{1,4}|\d\d(?=[xX]\d{1,3}(?![\w.]))|[0-9A-Za-z]{1,4})?)"
+    r"|(?P<num>\d{4}[0-9A-Za-z](?:(?!(?<=\d{5})[xX]\d{1,3}(?![\w.]))[0-9A-Za-z]{2})?)"
     r"|(?P<pcs>[0-9B-DF-HXb-df-hx][0-9A-HJ-NP-Za-hj-np-z]{6})"
     r")"
-    # (99213s, 99213's, 99214and)
-    r"(?:(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)|(?='?s(?![\w]))|(?<=\d)(?=(?:and|with)[ \t]))"
+    # (99213s, 99213's, 99214and, J1885x2)
+    r"(?:(?![\w@]|\.\d|,\d{3}\b|-\d{4}\b)|(?='?s(?![\w]))|(?<=\d)(?=(?:and|with)[ \t])"
+    r"|(?<=\d\d\d\d)(?=[xX]\d{1,3}(?![\w.])))"
 )
 # the same for an ASCII text (where \w and \d mean the same either way): ASCII classes are faster
 CANDIDATE_ASCII_RE = re.compile(CANDIDATE_RE.pattern, re.ASCII)
+# a list number glued to a code ("1.99213-25", "Dx:1.M17.11 2.M25.561"): its dot is read as a blank
+LIST_NUMBER_DOT_RE = re.compile(r"\.(?=\d{5}(?![\d.])|[A-Za-z]\d\d)")  # a literal first: a fast scan
 
 CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[FTU])$")
 HCPCS_RE = re.compile(r"^[A-CEGHJ-MP-V]\d{4}$")
@@ -46,7 +49,7 @@ TAIL_MODWORD_RE = re.compile(
     + _MOD
 )
 # 99214 with a 25, 99214 w/ 25, 99214 with 25 modifier, 20610 with an RT
-TAIL_WITH_RE = re.compile(r"[ \t]+(?:with|w/|plus|\+)[ \t]*(?:(?:a|an|the)[ \t]+)?-?" + _MOD)
+TAIL_WITH_RE = re.compile(r"[ \t]+(?:with|w/|w(?=[ \t])|plus|\+)[ \t]*(?:(?:a|an|the)[ \t]+)?-?" + _MOD)
 # 99214 25, 20610 RT, J3301 JZ (bare)
 TAIL_BARE_RE = re.compile(r"[ \t]+" + _MOD)
 # 99214(25), 20610 (RT), 99214 (mod 25)
@@ -56,7 +59,7 @@ TAIL_PAREN_RE = re.compile(
 )
 # a modifier followed by this belongs to the next code: "mod 25 on 99214 and mod 59 on 97140"
 FORWARD_REF_RE = re.compile(
-    r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?(?-i:\d|[A-Z]\d)", re.IGNORECASE
+    r"[ \t]+(?:on|to|onto|for)[ \t]+(?:the[ \t]+)?(?:cpt[ \t]+|code[ \t]+)?(?-i:\d{4}|[A-Z]\d)", re.IGNORECASE
 )
 # continuation after a modifier: 99214-25/59, 99214-25, 59; modifiers 25 and 59; 25 & XU
 TAIL_CONT_RE = re.compile(
@@ -109,7 +112,8 @@ _MODLIST = (
 )
 _ONTO = (
     r"[ \t]++(?:" + MOD_WORD + r"[ \t]++)?(?:(?:should|would|must|can|could|will|go|goes|be|belongs?|gets?|"
-    r"used|added|appended|applied|placed|attached|reported)[ \t]++){0,2}"
+    r"used|added|appended|applied|placed|attached|reported|is|are|was|needed|required|ok|okay|correct|valid|"
+    r"allowed|appropriate|necessary|right)[ \t]++){0,2}"
     r"(?:on|to|onto|for|with|appended to|added to)[ \t]++"
     r"(?:(?:the|code|cpt|hcpcs|procedure|line|item)[ \t]++)*(?:#[ \t]*+)?$"
 )

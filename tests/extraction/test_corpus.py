@@ -89,15 +89,35 @@ def test_third_and_fourth_blind_heldout_batches(corpus: Path, full_store: SqlCod
     rules that came out of them are tested one by one in test_extract.py (HELDOUT_RULES). Left as
     they are: a modifier for "the biopsy" or "the OT line" when the sentence before names several
     codes, and "NU or UE" with two DME codes in the question."""
-    score = score_dir(corpus, full_store)
+    assert_blind_batch(score_dir(corpus, full_store), modifier_recall=0.9, units_recall=0.95)
+
+
+def assert_blind_batch(score: Score, *, modifier_recall: float, units_recall: float) -> None:
     assert score.codes.precision >= 0.99, score.errors
     assert score.codes.recall >= 0.98, score.errors
     assert score.modifiers.precision >= 0.97, score.errors
-    assert score.modifiers.recall >= 0.9, score.errors
-    assert score.units.recall >= 0.95, score.errors
+    assert score.modifiers.recall >= modifier_recall, score.errors
+    assert score.units.recall >= units_recall, score.errors
 
 
 def test_no_cpt_descriptor_text_in_any_gold_file() -> None:
     for gold in (CORPUS.parent).glob("*/*.gold.json"):
         for item in json.loads(gold.read_text()):
             assert set(item) == {"system", "code", "modifiers", "units"}, gold
+
+
+HELDOUT5 = Path(__file__).resolve().parents[1] / "corpus" / "heldout5"
+HELDOUT6 = Path(__file__).resolve().parents[1] / "corpus" / "heldout6"
+
+
+@pytest.mark.parametrize("corpus", [HELDOUT5, HELDOUT6], ids=["heldout5", "heldout6"])
+def test_fifth_and_sixth_blind_heldout_batches(corpus: Path, full_store: SqlCodeStore) -> None:
+    """Two more batches of 40, written apart from the extractor: specialties (ambulance, DME,
+    anesthesia, radiology, lab, surgery assistants, therapy, Category II) and messy mail (remittance
+    text, glued list numbers, replies with inline answers, phone shorthand). Blind they scored:
+    heldout5 codes P 0.996 R 0.989, modifier F1 0.858, units R 0.87; heldout6 codes P 0.985 R 0.978,
+    modifier F1 0.823, units R 0.75. The general rules that came out of them are in HELDOUT_RULES.
+    One gold fix: heldout5/r13 "73560-50 x 1" has units 1. Left as they are: a modifier for "the
+    wrist one" or "they" when the sentence before names several codes, an ERA whose columns do not
+    line up with its header, and a tail ", or XS modifier" after a code named as the edit partner."""
+    assert_blind_batch(score_dir(corpus, full_store), modifier_recall=0.93, units_recall=0.9)

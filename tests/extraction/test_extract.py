@@ -324,6 +324,59 @@ HELDOUT_RULES = [
         "do i need the 25 or no??",
         {"99214", "20610", "J3301"},
     ),
+    # --- from the fifth and sixth blind batches ---
+    # ambulance origin/destination pairs right after an ambulance code (and only there), with units
+    ("We billed A0429 RH 1 unit and A0425 RH 15 units.", {"A0429-RH x1", "A0425-RH x15"}),
+    ("Billed 99213 RH today?", {"99213"}),
+    # modifiers coders write bare: QN/QM/QL, G8/G9, GG, AS, PO/PN, the Category II exclusions
+    ("so A0427 QN and A0425 QN? or A0429 w/ QL?", {"A0427-QN", "A0425-QN", "A0429-QL"}),
+    ("billed 77066 with GG and 22840 with AS", {"77066-GG", "22840-AS"}),
+    ("our EHR dropped 2022F-2P, or is it 3046F-8P?", {"2022F-2P", "3046F-8P"}),
+    # "w" for with; a capital modifier ending a list; "as well" before the count; "line with"
+    ("bill 99213 w 25 and 20552 x2?", {"99213-25", "20552 x2"}),
+    ("we sent 00811 with QZ and PT. Is that right?", {"00811-QZ-PT"}),
+    ("For level two I sent 64484 with 50 as well, qty 1.", {"64484-50 x1"}),
+    ("we put the waste on a separate J0585 line with JW.", {"J0585-JW"}),
+    ("triamcinolone: J3301 x 4 units, JZ (single-dose vial)", {"J3301-JZ x4"}),
+    # a modifier named later in the sentence of the one procedure code
+    ("for 20610 on the left knee we used LT and 59, then the shoulder was 20610 again with RT",
+     {"20610-LT-59-RT"}),
+    ("The 2nd half of 97535 was done by our COTA, so does it need the CO modifier?", {"97535-CO"}),
+    ("If we rebill as L1833 does it keep the RT and KX?", {"L1833-KX-RT"}),
+    # ... but an E/M modifier stays for the E/M code
+    (
+        "we billed 99213 and 20610, then J3301 too\ndo i need the 25 on the ov?",
+        {"99213-25", "20610", "J3301"},
+    ),
+    ("Our charge lines:\nrev 0450  99285\nrev 0450  12002\nWe didn't put the 25 modifier on the E/M - "
+     "should we? Our grid uses levels 99281-99285.",
+     {"99281", "99285-25", "12002"}),
+    # a follow-up sentence after a diagnosis-only sentence in the same paragraph; "be 77"
+    ("CRNA did MAC, billed 00142-QS. Pt has COPD (J44.9). Does G8 apply here or only G9?",
+     {"00142-QS-G8-G9", "ICD10CM:J44.9"}),
+    ("We billed 71045 with 76. The 3rd was read by another radiologist, so should that one be 77?",
+     {"71045-76-77"}),
+    # the replacement of a modifier goes where the old one is
+    ("The block: 64447-59 for postop pain. Our new coder says XU is better than 59.", {"64447-59-XU"}),
+    ("We billed 97597 with modifier 59, but the MAC wants XS instead of 59", {"97597-59-XS"}),
+    ("should we use GA instead of KX on the 97112? 97116 has KX too", {"97112-KX-GA", "97116-KX"}),
+    # "all with GP"; a modifier before the first code of a list goes on each
+    ("We bill 97110 x3, 97140 x1 and 97530 x 2, all with GP.", {"97110-GP x3", "97140-GP x1", "97530-GP x2"}),
+    ("they told me to put the SL on the 90715, 90651 and 90686.", {"90715-SL", "90651-SL", "90686-SL"}),
+    ("Is QW needed on 87637?", {"87637-QW"}),
+    # a modifier before a code is not read across a sentence end
+    ("Should it carry RT/LT? For the second level I sent 64484 with 50.", {"64484-50"}),
+    # list numbers glued to codes; a count glued to a code
+    ("1.99213-25\n2.20610-RT\n5.J1885x2\nDx:1.M17.11 2.M25.561",
+     {"99213-25", "20610-RT", "J1885 x2", "ICD10CM:M17.11", "ICD10CM:M25.561"}),
+    # a list line that starts with its code and ends with a count
+    ("resupply:\n- A7030 full face mask x1\n- A7038 disposable filters x 2", {"A7030 x1", "A7038 x2"}),
+    # remittance remark codes: after "REM:", and defined in a remittance that names CARCs
+    ("99215 25 denied CO-97\nREM: N390 M15\nN390: This service cannot be billed separately.", {"99215-25"}),
+    # an ICD-10 code after an ICD-9 one in the same line is not ICD-9
+    ("Some charts still list the old ICD-9 414.01 - we code I25.10 now.", {"ICD10CM:I25.10"}),
+    # an unknown PLA code among known ones
+    ("we bill 0242U, and the tissue profile went out as 0037U.", {"0242U", "0037U"}),
 ]
 
 
