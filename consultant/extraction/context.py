@@ -213,6 +213,8 @@ def before_verdict(seg: str, numeric: bool) -> tuple[bool, bool]:
             return negative_before(seg, [], numeric), False  # no word right before
         last = core.lower()
         dotless = "." not in last
+        if last == "appendix" and not numeric and seg.rstrip(" \t").endswith(":"):
+            return False, False  # "perforated appendix: 0DTJ4ZZ": the organ, not a document's part
         if last not in _NEEDS_ALL_TOKENS and (dotless or last.rstrip(".") not in ID_SUFFIX):
             if (last in _NEG_PLAIN if dotless else _is_neg_word(last)) or seg.rstrip(" \t").endswith(
                 _MONEY_ENDINGS

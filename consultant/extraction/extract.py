@@ -670,6 +670,10 @@ _NEGATIVE_AFTER_WORDS = frozenset(
 )
 
 
+_ICD9_AFTER_RE = re.compile(
+    r"[^.?!\n]{0,25}?(?:(?i:\b(?:from|in|under)[ \t]+(?:the[ \t]+)?icd[ -]?9)(?![\w])"
+    r"|\((?i:icd[ -]?9)(?![\w]))"
+)
 _REMARK_DEFINITION_RE = re.compile(r":[ \t]+[A-Z][a-z]")
 _CARC_RE = re.compile(r"(?<![\w-])(?:CO|PR|OA|PI|CR)-\d{1,3}(?![\w])")
 
@@ -783,8 +787,6 @@ class _Extractor:
                 mods, units, tail_end = _parse_tail(text, e, system == "HCPCS" and code.startswith("A0"))
                 c = _Cand(s, e, system, code, kind, exists, tail_end, s >= sig, mods, units)
                 w0 = prev_end if prev_end > s - 60 else s - 60
-                for se in _SENTENCE_START_RE.finditer(text, w0, s):
-                    w0 = se.end()  # not across a sentence end: "RT/LT? For the second level I sent 64484"
                 j = s
                 while j > w0 and text[j - 1] in " \t#":
                     j -= 1
@@ -794,6 +796,10 @@ class _Extractor:
                     while j > w0 and before[j - 1] in " \t#":
                         j -= 1
                 if j > w0 and before[j - 1] in _BEFORE_LAST_CHARS:
+                    k = max(text.rfind(". ", w0, s), text.rfind("? ", w0, s), text.rfind("! ", w0, s))
+                    if k >= 0:
+                        for se in _SENTENCE_START_RE.finditer(text, w0, s):
+                            w0 = se.end()  # not across a sentence end: "RT/LT? For level 2 I sent 64484"
                     bmods, bunits = _parse_before(before[w0 if w0 > 0 else 0 : s])
                     for bm in bmods:
                         if bm not in c.modifiers:
@@ -870,10 +876,9 @@ class _Extractor:
             self._icd_word
             and (c.system == "ICD10CM" or kind in (_NUMERIC, _ALNUM))
             and (text[s].isdigit() or text[s] in "VvEe")  # "ICD-9 414.01 - we code I25.10 now"
-            and "9" in seg
-            and C.icd9_before(seg)
+            and (("9" in seg and C.icd9_before(seg)) or _ICD9_AFTER_RE.match(text, e) is not None)
         ):
-            c.negative = True
+            c.negative = True  # "ICD-9 414.01", "V72.31 from the ICD-9 days"
             return
         c.strong = bool(c.modifiers or c.units is not None or strong_word)
         if kind == _DOTTED_ICD and not c.strong and text[s] == "v":
@@ -985,6 +990,58 @@ def _spread_over_lists(text: str, cands: list[_Cand], exists: Callable[[System, 
         i = j + 1
 
 
+_VOCAB_TAIL_RE = re.compile(
+    r"[ \t]*+(?:with|w/|plus|and|,)?[ \t]*+(?:(?:the|a|an)[ \t]++)?-?([A-Z][A-Z0-9])(?![\w-])"
+)
+
+
+def _mail_vocabulary_modifiers(text: str, cands: list[_Cand]) -> None:
+    """A modifier the mail has written on a code ("45385-PT") is a modifier where it stands bare
+    after another code of the same mail ("00811 with PT too, plus QK"), although alone a bare "PT"
+    could be the patient or physical therapy."""
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    vocab = {m for c in procs for m in c.modifiers if not m.isdigit() and m not in BARE_ALPHA_MODIFIERS}
+    if not vocab:
+        return
+    for c in procs:
+        m = _VOCAB_TAIL_RE.match(text, c.tail_end)
+        if m is None or m.group(1) not in vocab or m.group(1) in c.modifiers:
+            continue
+        if P.FORWARD_REF_RE.match(text, m.end()):
+            continue
+        c.modifiers.append(m.group(1))
+        pos = m.end()
+        tm = _TAIL_TOO_RE.match(text, pos)
+        if tm is not None:
+            pos = tm.end()
+        for _ in range(4):  # ", plus QK", "and 59"
+            cm = P.TAIL_CONT_RE.match(text, pos)
+            tok = cm.group(1) if cm is not None else ""
+            if cm is None or not (_is_mod(tok, bare=True, numeric_only_cpt=True) or tok in vocab):
+                break
+            if tok.upper() not in c.modifiers:
+                c.modifiers.append(tok.upper())
+            pos = cm.end()
+        more, units, c.tail_end = _parse_tail(text, pos)
+        c.modifiers.extend(t for t in more if t not in c.modifiers)
+        if c.units is None:
+            c.units = units
+
+
+def _same_token_same_system(text: str, cands: list[_Cand]) -> None:
+    """A token read as a HCPCS code in one place is that code wherever the mail writes it: "the AWV
+    G0439" and a claim line "G0439  1" under a "DX" column header are one code, not G04.39."""
+    hcpcs = {c.code for c in cands if c.accepted and c.system == "HCPCS"}
+    if not hcpcs:
+        return
+    for c in cands:
+        if c.accepted and c.system == "ICD10CM" and c.kind == _BARE_ICD:
+            raw = c.code.replace(".", "")
+            if raw in hcpcs:
+                c.system, c.code, c.kind = "HCPCS", raw, _ALNUM
+                c.modifiers, c.units, c.tail_end = _parse_tail(text, c.end, raw.startswith("A0"))
+
+
 def _list_number_dots(text: str) -> str:
     """ "1.99213-25", "Dx:1.M17.11 2.M25.561": the dot of a one- or two-digit list number glued to
     a code reads as ")" (the same length: offsets stay). Not in a longer number ("12.345.67890")."""
@@ -1084,6 +1141,9 @@ def extract(
                 and scan[c.end - 1].isupper()
             ):
                 c.accepted = True
+    if any_accepted:
+        _same_token_same_system(scan, cands)
+        _mail_vocabulary_modifiers(scan, cands)
     ascii_low = low if scan.isascii() else None
     soft, soft_low = scan, ascii_low
     if any_accepted and "\n" in scan:
@@ -1097,11 +1157,12 @@ def extract(
     _table_units(scan, cands, ascii_low)
     _line_end_units(scan, cands)
     _spread_before_modifiers(scan, cands)
+    _list_verb_modifiers(scan, cands)
+    _scoped_modifiers(scan, cands)
     _alternative_modifiers(soft, cands)
     _next_sentence_modifiers(scan, cands)
     _same_sentence_modifiers(soft, cands)
     _instead_modifiers(scan, cands)
-    _all_with_modifiers(scan, cands)
     _spread_over_lists(scan, cands, ex.exists)
     dos = _date_of_service(scan, low)
     on = dos or today
@@ -1230,8 +1291,10 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
         if any(t.isdigit() for t in toks) and _quantity_follows(window, m.end()):
             continue
         if (
-            not _is_em(c.code)
+            not keyword
+            and not _is_em(c.code)
             and any(t in EM_MODIFIERS for t in toks)
+            and window[: m.start("verb")].strip()  # "should 96127 get 25 or 59?" is about 96127
             and any(d.accepted and _is_em(d.code) for d in cands)
         ):
             continue  # "J3301 too, do i need the 25 on the ov": the E/M code's (the orphan rule)
@@ -1287,7 +1350,7 @@ _ALT_AFTER_RE = re.compile(
     r"(?:(?:modifier|mod)[ \t]+)?-?(?P<m2>[A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])"
 )
 _OR_RE = re.compile(r"(?<=[ \t])(?:or|OR|Or)[ \t]")
-_ALT_BEFORE_TOKEN_RE = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])")
+_ALT_BEFORE_TOKEN_RE = re.compile(r"(?:(?<![\w-])|(?<=[ \t(/]-))([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])")
 
 
 def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
@@ -1319,10 +1382,19 @@ def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
                 continue
             near = [c for c in procs if m1 in c.modifiers and abs(c.start - bm.start()) <= 150]
             if not near:
-                continue
-            target = min(near, key=lambda c: abs(c.start - bm.start()))
-            if m2.upper() not in target.modifiers:
-                target.modifiers.append(m2.upper())
+                everywhere = [c for c in procs if m1 in c.modifiers]
+                if len({c.code for c in everywhere}) != 1:
+                    continue
+                near = everywhere  # "Is 59 right on it, or should it be XU?" far below a table
+            # "append GA to G0101 and Q0091 both? Or GY?": each code of the clause that has the first
+            head = stop if stop >= lo else lo
+            clause = [c for c in near if head <= c.start < at]
+            if not clause and _SCOPE_WORD_RE.search(text, head, at) is not None:
+                clause = near  # "Should I append Q8 to both codes, or Q7?"
+            targets = clause or [min(near, key=lambda c: abs(c.start - bm.start()))]
+            for target in targets:
+                if m2.upper() not in target.modifiers:
+                    target.modifiers.append(m2.upper())
             break
 
 
@@ -1385,7 +1457,9 @@ def _next_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
             found = [
                 mod for mod in (_lone_modifier(text, m) for m in _LONE_MOD_RE.finditer(text, a, b)) if mod
             ]
-            if found and not code_like and _LONE_MOD_ASK_RE.search(text, a, b):
+            if found and not code_like and _SCOPE_WORD_RE.search(text, a, b) is not None:
+                pass  # "JZ on every J code above?": the scoped rule's
+            elif found and not code_like and _LONE_MOD_ASK_RE.search(text, a, b):
                 if taken is None:
                     if first is None:
                         first = {d.code: d.start for d in reversed(procs)}
@@ -1412,14 +1486,41 @@ def _next_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
 # one), or after a verb ("we used LT and 59", "keep the RT and KX", "go out with 90")
 _MODTOK = r"-?([A-Za-z0-9]{2})(?![\w])"
 _MODMORE = r"((?:[ \t]*(?:,|/|&|and|or|,[ \t]*and|,[ \t]*or)[ \t]*-?[A-Za-z0-9]{2}(?![\w]))*)"
+# (each starts with a character class, which the regex engine scans for fast)
 _SENTENCE_KW_MOD_RE = re.compile(
-    r"(?<![\w-])(?:(?i:modifiers?|mods?\.?)[ \t]*[:#]?[ \t]*" + _MODTOK + _MODMORE
-    + r"|(?:(?i:the|a|an)[ \t]+)?([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})[ \t]+(?i:modifiers?|mod)(?![\w]))"
+    r"[Mm](?<![\w-][Mm])(?i:odifiers?|ods?\.?)[ \t]*[:#]?[ \t]*" + _MODTOK + _MODMORE
+)
+_SENTENCE_MOD_WORD_RE = re.compile(r"[Mm](?<![\w-][Mm])(?i:odifiers?|od)(?![\w])")
+_TOKEN_BEFORE_MOD_WORD_RE = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})[ \t]+\Z")
+# "76 on the second one", "77 for the repeat"
+_ON_THE_SECOND_RE = re.compile(
+    r"(?<![\w-])-?(\d{2}|[A-Z][A-Z0-9])[ \t]+(?:on|for)[ \t]+(?:the[ \t]+)?"
+    r"(?i:second|2nd|third|3rd|other|repeat|last)(?![\w])"
 )
 _SENTENCE_VERB_MOD_RE = re.compile(
-    r"(?<![\w-])(?i:used|use|put|puts|added|add|appended|append|keep|keeps|carry|carries|with|w/|"
-    r"need|needs|billed|bill)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
+    r"(?=[uUpPaAkKcCwWnNbB])(?<![\w-])(?i:used|use|put|puts|added|add|appended|append|keep|keeps|carry|"
+    r"carries|with|w/|need|needs|billed|bill|also)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
 )
+
+
+def _modifier_phrases(text: str, pos: int) -> list[tuple[int, int, list[str], bool]]:
+    """(start, end, modifiers, keyword) of each modifier phrase from `pos` on, in text order:
+    "modifier 59", "the CO modifier" (keyword), "used LT and 59" (after a verb)."""
+    found: list[tuple[int, int, list[str], bool]] = []
+    for m in _SENTENCE_KW_MOD_RE.finditer(text, pos):
+        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+        found.append((m.start(), m.end(), [t for t in toks if t.lower() not in ("or", "an")], True))
+    for m in _SENTENCE_MOD_WORD_RE.finditer(text, pos):
+        t = _TOKEN_BEFORE_MOD_WORD_RE.search(text, max(pos, m.start() - 8), m.start())
+        if t is not None:
+            found.append((t.start(), m.end(), [t.group(1)], True))
+    for m in _SENTENCE_VERB_MOD_RE.finditer(text, pos):
+        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+        found.append((m.start(), m.end(), [t for t in toks if t.lower() not in ("or", "an")], False))
+    for m in _ON_THE_SECOND_RE.finditer(text, pos):
+        found.append((m.start(), m.end(), [m.group(1)], False))
+    found.sort(key=lambda f: f[0])
+    return found
 
 
 def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
@@ -1430,10 +1531,17 @@ def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
     if not procs:
         return
     n = len(procs)
+    found = _modifier_phrases(text, procs[0].tail_end)  # after the first code, found in one pass each
+    if not found:
+        return
+    found_starts = [f[0] for f in found]
     live = [d for d in cands if not (d.negative or d.in_signature)]
     live_starts = [d.start for d in live]
     em_in_mail = any(_is_em(d.code) for d in procs)
     for idx, c in enumerate(procs):
+        f0 = bisect.bisect_left(found_starts, c.tail_end)
+        if f0 >= len(found) or found_starts[f0] > c.tail_end + 200:
+            continue  # no modifier phrase in reach
         end = _SENTENCE_END_RE.search(text, c.tail_end, c.tail_end + 201)
         b = end.start() if end is not None else min(len(text), c.tail_end + 201)
         later = idx + 1
@@ -1449,13 +1557,12 @@ def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
             b = procs[idx + 1].start  # "20610 ... we used LT and 59, and then ... 20610 again with RT"
         if b - c.tail_end < 8 or b - c.tail_end > 200:
             continue
-        kw = list(_SENTENCE_KW_MOD_RE.finditer(text, c.tail_end, b))
-        verb = list(_SENTENCE_VERB_MOD_RE.finditer(text, c.tail_end, b))
-        if not (kw or verb):
+        mine = [f for f in found[f0:] if f[0] < b and f[1] <= b]
+        if not mine:
             continue
         lo = c.start - 300 if c.start > 300 else 0
         head = max(text.rfind(".", lo, c.start), text.rfind("?", lo, c.start), text.rfind("!", lo, c.start))
-        head = max(head, text.rfind("\n\n", lo, c.start), lo - 1)
+        head = max(head, text.rfind("; ", lo, c.start), text.rfind("\n\n", lo, c.start), lo - 1)
         before = idx - 1
         other_before = False
         while before >= 0 and procs[before].start > head:
@@ -1474,17 +1581,8 @@ def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
             k += 1
         if other_after:
             continue  # something code-like after it in the sentence
-        for m in kw:
-            if m.group(1) is not None:
-                toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-                toks = [t for t in toks if t.lower() not in ("or", "an")]
-            else:
-                toks = [m.group(3)]
-            _add_sentence_modifiers(text, c, toks, m.end(), keyword=True, em_elsewhere=em_in_mail)
-        for m in verb:
-            toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-            toks = [t for t in toks if t.lower() not in ("or", "an")]
-            _add_sentence_modifiers(text, c, toks, m.end(), keyword=False, em_elsewhere=em_in_mail)
+        for _, end_at, toks, keyword in mine:
+            _add_sentence_modifiers(text, c, toks, end_at, keyword=keyword, em_elsewhere=em_in_mail)
 
 
 def _add_sentence_modifiers(
@@ -1564,34 +1662,94 @@ def _instead_modifiers(text: str, cands: list[_Cand]) -> None:
                 c.modifiers.append(new)
 
 
-# "97110 x3, 97140 x1 and 97530 x 2, all with GP": one modifier for every code of the sentence
-_ALL_WITH_RE = re.compile(
-    r"(?<![\w])(?i:all|each|both|all of them|all three|all four)[ \t]+(?i:with|w/|get|take|need)[ \t]+"
-    r"(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
+# a modifier for several codes at once: "KX on all of them", "Q8 to both codes", "JZ on every J code
+# above", "GN on both" (A); "All three get GP", "Should those two get GY?", "all with GP" (B)
+_SCOPE = (
+    r"(?P<scope>(?i:all|both|each|every|those|these)(?![\w])"
+    r"(?:[ \t]+(?i:of[ \t]+(?:them|those|these)|two|three|four|five|six|[2-9]|codes?|lines?|j[- ]?codes?|"
+    r"drug[ \t]+codes?)(?![\w])){0,2})"
 )
+_SCOPED_AFTER_RE = re.compile(
+    r"(?<![\w-])" + _MODTOK + _MODMORE + r"(?:[ \t]+(?i:modifiers?|mods?))?[ \t]+(?i:on|to|for|onto)[ \t]+"
+    r"(?:(?i:the)[ \t]+)?" + _SCOPE
+)
+_SCOPED_BEFORE_RE = re.compile(
+    r"(?<![\w])" + _SCOPE + r"(?:[ \t]+[A-Za-z]+){0,2}?[ \t]+"
+    r"(?i:get|gets|need|needs|take|takes|carry|carries|"
+    r"with|w/|require|requires|have)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
+)
+_SCOPE_WORD_RE = re.compile(r"(?i:\b(?:all|both|each|every|those|these)\b)")
+_SCOPE_NUMBERS = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
-def _all_with_modifiers(text: str, cands: list[_Cand]) -> None:
-    if "all " not in text and "each " not in text and "both " not in text:
-        return
+def _scoped_modifiers(text: str, cands: list[_Cand]) -> None:
+    """Modifiers said to go on several codes at once. "both" / "those two" / "all three": the last
+    two / three codes named before; "every J code": the drug codes named before; "all of them": the
+    codes of the sentence, else of the last sentence before that names two or more, else every code
+    named before in the paragraph."""
     procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
-    if len(procs) < 2:
+    if len(procs) < 2 or _SCOPE_WORD_RE.search(text) is None:
         return
-    for m in _ALL_WITH_RE.finditer(text):
+    found: list[tuple[int, int, str, list[str]]] = []
+    for m in _SCOPED_AFTER_RE.finditer(text):
         toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-        toks = [t for t in toks if t.lower() not in ("or", "an")]
-        if not all(_is_mod(t, bare=True, numeric_only_cpt=True) and not t.isdigit() for t in toks):
+        found.append((m.start(), m.end(), m.group("scope"), toks))
+    for m in _SCOPED_BEFORE_RE.finditer(text):
+        toks = [m.group(2), *P.MODLIST_SPLIT_RE.findall(m.group(3) or "")]
+        found.append((m.start(), m.end(), m.group("scope"), toks))
+    for at, end, scope, raw in found:
+        toks = [t for t in raw if t.lower() not in ("or", "an")]
+        if not toks or not all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks):
             continue
-        if P.FORWARD_REF_RE.match(text, m.end()):
+        if any(t.isdigit() for t in toks) and _quantity_follows(text, end):
             continue
-        at = m.start()
-        lo = at - 300 if at > 300 else 0
-        head = max(text.rfind(".", lo, at), text.rfind("?", lo, at), text.rfind("\n\n", lo, at), lo - 1)
-        for c in procs:
-            if head < c.start < m.start():
-                for t in toks:
-                    if t.upper() not in c.modifiers:
-                        c.modifiers.append(t.upper())
+        before = [c for c in procs if c.start < at]
+        if not before:
+            continue
+        words = scope.lower().split()
+        n = 0  # "both", "those two", "all 3"
+        for w in words:
+            if w in _SCOPE_NUMBERS or w.isdigit():
+                n = _SCOPE_NUMBERS.get(w) or int(w)
+                break
+        if any(w.startswith("j") and "code" in scope.lower() for w in words):
+            targets = [c for c in before if c.system == "HCPCS" and c.code[0] == "J"]
+        elif n:
+            codes: list[str] = []
+            for c in reversed(before):
+                if c.code not in codes:
+                    codes.append(c.code)
+                if len(codes) == n:
+                    break
+            targets = [c for c in before if c.code in codes]
+        else:
+            targets = _codes_in_scope(text, before, at)
+        for c in targets:
+            for t in toks:
+                if t.upper() not in c.modifiers:
+                    c.modifiers.append(t.upper())
+
+
+def _codes_in_scope(text: str, before: list[_Cand], at: int) -> list[_Cand]:
+    """The codes "all of them" means: those of the phrase's sentence, else of the last sentence
+    before it that names two or more (up to four sentences back), else those of its paragraph (or
+    of the paragraph before, when its own names none before it)."""
+    end = at
+    for _ in range(4):
+        lo = max(text.rfind(". ", 0, end), text.rfind("? ", 0, end), text.rfind("! ", 0, end))
+        lo = max(lo, text.rfind("\n\n", 0, end) + 1 if text.rfind("\n\n", 0, end) >= 0 else -1)
+        group = [c for c in before if lo < c.start < end]
+        if len({c.code for c in group}) >= 2:
+            return group
+        if lo < 0:
+            break
+        end = lo
+    para = text.rfind("\n\n", 0, at)
+    group = [c for c in before if c.start > para]
+    if not group and para > 0:
+        prev = text.rfind("\n\n", 0, para)
+        group = [c for c in before if prev < c.start < para]
+    return group
 
 
 # the end of a list line that gives a count: "- A7030 full face mask x1", "A7038 filters x 2"
@@ -1608,13 +1766,16 @@ def _line_end_units(text: str, cands: list[_Cand]) -> None:
     for c in procs:
         if c.units is not None:
             continue
+        le = text.find("\n", c.tail_end, c.tail_end + 61)
+        if le < 0:
+            if len(text) - c.tail_end > 60:
+                continue  # no line end in reach
+            le = len(text)
+        if _LINE_END_UNITS_RE.search(text, c.tail_end, le) is None:
+            continue
         ls = text.rfind("\n", c.start - 12 if c.start > 12 else 0, c.start) + 1
         if not _LINE_HEAD_RE.match(text, ls, c.start):
             continue  # the code does not start its line
-        le = text.find("\n", c.tail_end)
-        le = len(text) if le < 0 else le
-        if le - c.tail_end > 60 or _LINE_END_UNITS_RE.search(text, c.tail_end, le) is None:
-            continue
         if any(ls <= d.start < le and d is not c for d in cands if d.accepted):
             continue
         rest = text[c.tail_end : le]
@@ -1641,7 +1802,38 @@ def _spread_before_modifiers(text: str, cands: list[_Cand]) -> None:
             prev = d
 
 
-_STRICT_LIST_RE = re.compile(r"[ \t]*(?:,|,?[ \t]+and|&)[ \t]+(?:the[ \t]+)?")
+_STRICT_LIST_RE = re.compile(r"[ \t]*(?:,|,?[ \t]+and|,?[ \t]+or|&)[ \t]+(?:the[ \t]+)?")
+# after the last code of a list: "A7030 and A7038 need KX too", "Do 76811 and 76816 need 59"
+_LIST_VERB_MOD_RE = re.compile(
+    r"[ \t]+(?:(?i:both|all|also|each)[ \t]+)?(?i:need|get|take|require|carry|have)[ \t]+"
+    r"(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
+)
+
+
+def _list_verb_modifiers(text: str, cands: list[_Cand]) -> None:
+    """Modifiers after a plural verb that follows a list of codes go on each code of the list."""
+    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    for i in range(1, len(procs)):
+        m = _LIST_VERB_MOD_RE.match(text, procs[i].tail_end)
+        if m is None:
+            continue
+        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+        toks = [t for t in toks if t.lower() not in ("or", "an")]
+        if not all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks):
+            continue
+        if any(t.isdigit() for t in toks) and _quantity_follows(text, m.end()):
+            continue
+        group = [procs[i]]
+        j = i
+        while j > 0 and _STRICT_LIST_RE.fullmatch(text[procs[j - 1].tail_end : procs[j].start]):
+            group.append(procs[j - 1])
+            j -= 1
+        if len(group) < 2:
+            continue
+        for c in group:
+            for t in toks:
+                if t.upper() not in c.modifiers:
+                    c.modifiers.append(t.upper())
 
 
 # the end of a sentence: . ? ! ; before a blank or the end, or a blank line
@@ -1807,8 +1999,9 @@ def _apply_row(
             um = _UNITS_CELL_RE.fullmatch(cell.strip())
             units = _to_int(um.group(1)) if um else None
         elif col in mod_cols:
+            ambulance = c.system == "HCPCS" and c.code.startswith("A0")
             for t in re.split(r"[\s,/-]+", cell):
-                if t and _is_mod(t, bare=False):
+                if t and (_is_mod(t, bare=False) or (ambulance and t in AMBULANCE_MODIFIERS)):
                     mods.append(t.upper())
     if units is not None:
         c.units = units
@@ -1910,12 +2103,17 @@ def _assign_orphan_modifiers(
     modifier said to go "on all" / "on each" goes on every code of its kind."""
     em: list[CodeMention] = []
     other: list[CodeMention] = []
-    in_range = _range_only_codes(text, cands)
     for cm in merged.values():
-        if (cm.system == "CPT" or cm.system == "HCPCS") and cm.code not in in_range:
+        if cm.system == "CPT" or cm.system == "HCPCS":
             (em if _is_em(cm.code) else other).append(cm)
     if not (em or other):
         return
+    if len(em) > 1 or len(other) > 1:
+        # codes named only as the ends of a range are not the one a modifier named alone is for
+        in_range = _range_only_codes(text, cands)
+        if in_range:
+            em = [cm for cm in em if cm.code not in in_range]
+            other = [cm for cm in other if cm.code not in in_range]
     if len(em) == 1:
         # "do i need the 25 on the ov?", "we didn't put the 25 modifier on the E/M"
         for m in _EM_REF_MOD_RE.finditer(text):

@@ -614,7 +614,7 @@ AMBULANCE_PLACES = "DEGHIJNPRSX"
 AMBULANCE_MODIFIERS: frozenset[str] = frozenset(a + b for a in AMBULANCE_PLACES for b in AMBULANCE_PLACES)
 
 # Modifiers an E/M service carries (for a modifier named with no code).
-EM_MODIFIERS: frozenset[str] = frozenset({"24", "25", "57"})
+EM_MODIFIERS: frozenset[str] = frozenset({"24", "25", "57", "AI"})  # AI: principal physician of record
 
 # The few that may be written in lower case bare ("20610 rt", "97140 xu"): not English words.
 LOWER_BARE_MODIFIERS: frozenset[str] = frozenset(

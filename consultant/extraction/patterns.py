@@ -63,7 +63,7 @@ FORWARD_REF_RE = re.compile(
 )
 # continuation after a modifier: 99214-25/59, 99214-25, 59; modifiers 25 and 59; 25 & XU
 TAIL_CONT_RE = re.compile(
-    r"[ \t]*(?:,|/|&|\+|and|,[ \t]*and)[ \t]*(?:" + MOD_WORD + r"[ \t]*)?-?[ \t]*" + _MOD
+    r"[ \t]*(?:,|/|&|\+|and|,[ \t]*and|,?[ \t]*plus)[ \t]*(?:" + MOD_WORD + r"[ \t]*)?-?[ \t]*" + _MOD
 )
 # trailing "modifier" word after modifiers: 99214-25 modifier, 99214 with 25 mod
 TAIL_MODWORD_AFTER_RE = re.compile(r"[ \t]*" + MOD_WORD + r"(?![\w])")

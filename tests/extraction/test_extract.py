@@ -377,6 +377,63 @@ HELDOUT_RULES = [
     ("Some charts still list the old ICD-9 414.01 - we code I25.10 now.", {"ICD10CM:I25.10"}),
     # an unknown PLA code among known ones
     ("we bill 0242U, and the tissue profile went out as 0037U.", {"0242U", "0037U"}),
+    # --- from the seventh and eighth blind batches ---
+    # a modifier for several codes at once: "both" / "those two" / "all three" are the last codes named
+    ("SLP: 92507 (1 unit) and a swallow eval 92610. GN on both.", {"92507-GN x1", "92610-GN"}),
+    (
+        "98941-AT paid, but Medicare won't pay the 97140 / G0283 from a DC. Should those two get GY?",
+        {"97140-GY", "G0283-GY", "98941-AT"},
+    ),
+    (
+        "device 99454, then 99457, and 99458 x 2 units. Do all three need the 95?",
+        {"99454-95", "99457-95", "99458-95 x2"},
+    ),
+    ("We billed the nail debridement 11721 and the corns 11055. Should I append Q8 to both codes, or Q7?",
+     {"11721-Q8-Q7", "11055-Q8-Q7"}),
+    # ... "every J code": the drug codes; "all of them": the codes of the sentence or the one before
+    (
+        "Lines: 96372 x3, J1030 x 2, J1885 x 2. JZ on every J code above?",
+        {"96372 x3", "J1030-JZ x2", "J1885-JZ x2"},
+    ),
+    ("Resupply: A7030 qty 1, A7031 qty 2.\n\nAnd NU on all of them?", {"A7030-NU x1", "A7031-NU x2"}),
+    ("OT: eval 97165, then 97530 x 4 units. The OT codes all get GO.", {"97165-GO", "97530-GO x4"}),
+    # a plural verb after a list; a modifier before a list joined by "or"
+    ("They ask whether A7030 and A7038 need KX too.", {"A7030-KX", "A7038-KX"}),
+    ("Would we ever put TC on 71260 or 74177 ourselves?", {"71260-TC", "74177-TC"}),
+    # a modifier the mail wrote on one code is one where it stands bare after another
+    (
+        "1) 45385-PT and 45380-PT? 2) for anesthesia it's 00811 with PT too, plus QK?",
+        {"45385-PT", "45380-PT", "00811-PT-QK"},
+    ),
+    # the replacement of a modifier on each code of its clause; after a hyphen
+    ("Should we append GA to G0101 and Q0091 both? Or GY?", {"G0101-GA-GY", "Q0091-GA-GY"}),
+    ("  99203 w/ -57 or -25? (25600 has a 90 day global)", {"99203-57-25", "25600"}),
+    # E/M modifiers on the code right before the verb; AI is an E/M modifier
+    ("For the 12 yo, should 96127 get 25 or 59 with 99393?", {"96127-25-59", "99393"}),
+    (
+        "We think the AI modifier was right. Lines: 99223-AI, G0316, 99233 x 3",
+        {"99223-AI", "G0316", "99233 x3"},
+    ),
+    # "76 on the second one", "also QW"; ambulance pairs in a modifier column
+    ("Baseline PSG 95810 billed, repeated for a bad first study - 76 on the second one?", {"95810-76"}),
+    ("rapid strep 87880 QW; COVID antigen 87426, also QW?", {"87880-QW", "87426-QW"}),
+    (
+        "HCPCS  Modifier  Qty  Charge\nA0427  RH        1    $1,450.00\nA0425  RH        13   $312.00",
+        {"A0427-RH x1", "A0425-RH x13"},
+    ),
+    # one token, one code: a HCPCS code named in prose is that code on a claim line under "DX PTR"
+    (
+        "the AWV G0439 and 99214\nLN  PROC   MOD1  UNITS  DX PTR\n"
+        "01  G0439        1      A\n02  99214  25     1      B",
+        {"G0439 x1", "99214-25 x1"},
+    ),
+    # ICD-9 named after the code; the organ before a colon
+    (
+        "Her old chart still says V72.31 from the ICD-9 days. Dx: Z01.419, I10",
+        {"ICD10CM:Z01.419", "ICD10CM:I10"},
+    ),
+    ("Case 2: intubated, 5A1955Z? Also a lap appy for a perforated appendix: 0DTJ4ZZ, dx K35.32?",
+     {"ICD10PCS:5A1955Z", "ICD10PCS:0DTJ4ZZ", "ICD10CM:K35.32"}),
 ]
 
 
