@@ -796,10 +796,8 @@ class _Extractor:
                     while j > w0 and before[j - 1] in " \t#":
                         j -= 1
                 if j > w0 and before[j - 1] in _BEFORE_LAST_CHARS:
-                    k = max(text.rfind(". ", w0, s), text.rfind("? ", w0, s), text.rfind("! ", w0, s))
-                    if k >= 0:
-                        for se in _SENTENCE_START_RE.finditer(text, w0, s):
-                            w0 = se.end()  # not across a sentence end: "RT/LT? For level 2 I sent 64484"
+                    for se in _SENTENCE_START_RE.finditer(text, w0, s):
+                        w0 = se.end()  # not across a sentence end: "RT/LT? For level 2 I sent 64484"
                     bmods, bunits = _parse_before(before[w0 if w0 > 0 else 0 : s])
                     for bm in bmods:
                         if bm not in c.modifiers:
@@ -1158,10 +1156,10 @@ def extract(
     _line_end_units(scan, cands)
     _spread_before_modifiers(scan, cands)
     _list_verb_modifiers(scan, cands)
-    _scoped_modifiers(scan, cands)
+    _scoped_modifiers(scan, cands, ascii_low)
     _alternative_modifiers(soft, cands)
     _next_sentence_modifiers(scan, cands)
-    _same_sentence_modifiers(soft, cands)
+    _same_sentence_modifiers(soft, cands, soft_low)
     _instead_modifiers(scan, cands)
     _spread_over_lists(scan, cands, ex.exists)
     dos = _date_of_service(scan, low)
@@ -1494,16 +1492,25 @@ _SENTENCE_MOD_WORD_RE = re.compile(r"[Mm](?<![\w-][Mm])(?i:odifiers?|od)(?![\w])
 _TOKEN_BEFORE_MOD_WORD_RE = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})[ \t]+\Z")
 # "76 on the second one", "77 for the repeat"
 _ON_THE_SECOND_RE = re.compile(
-    r"(?<![\w-])-?(\d{2}|[A-Z][A-Z0-9])[ \t]+(?:on|for)[ \t]+(?:the[ \t]+)?"
-    r"(?i:second|2nd|third|3rd|other|repeat|last)(?![\w])"
+    r"[ \t](?:on|for)[ \t]+(?:the[ \t]+)?(?i:second|2nd|third|3rd|other|repeat|last)(?![\w])"
 )
+_TOKEN_BEFORE_ON_RE = re.compile(r"(?<![\w-])-?(\d{2}|[A-Z][A-Z0-9])[ \t]*\Z")
 _SENTENCE_VERB_MOD_RE = re.compile(
     r"(?=[uUpPaAkKcCwWnNbB])(?<![\w-])(?i:used|use|put|puts|added|add|appended|append|keep|keeps|carry|"
     r"carries|with|w/|need|needs|billed|bill|also)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
 )
 
 
-def _modifier_phrases(text: str, pos: int) -> list[tuple[int, int, list[str], bool]]:
+# where a _SENTENCE_VERB_MOD_RE verb may start, in a lowered ASCII text (a superset, found fast)
+_VERB_START_LOW_RE = re.compile(
+    r"[upakcwnb](?<![\w-][upakcwnb])(?:sed|se|uts?|dded|dd|ppended|ppend|lso|eeps?|arry|arries|ith|/|eeds?|"
+    r"illed|ill)[ \t]"
+)
+
+
+def _modifier_phrases(
+    text: str, pos: int, ascii_low: str | None = None
+) -> list[tuple[int, int, list[str], bool]]:
     """(start, end, modifiers, keyword) of each modifier phrase from `pos` on, in text order:
     "modifier 59", "the CO modifier" (keyword), "used LT and 59" (after a verb)."""
     found: list[tuple[int, int, list[str], bool]] = []
@@ -1514,16 +1521,26 @@ def _modifier_phrases(text: str, pos: int) -> list[tuple[int, int, list[str], bo
         t = _TOKEN_BEFORE_MOD_WORD_RE.search(text, max(pos, m.start() - 8), m.start())
         if t is not None:
             found.append((t.start(), m.end(), [t.group(1)], True))
-    for m in _SENTENCE_VERB_MOD_RE.finditer(text, pos):
+    if ascii_low is not None:
+        verbs = [
+            vm
+            for v in _VERB_START_LOW_RE.finditer(ascii_low, pos)
+            if (vm := _SENTENCE_VERB_MOD_RE.match(text, v.start())) is not None
+        ]
+    else:
+        verbs = list(_SENTENCE_VERB_MOD_RE.finditer(text, pos))
+    for m in verbs:
         toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
         found.append((m.start(), m.end(), [t for t in toks if t.lower() not in ("or", "an")], False))
     for m in _ON_THE_SECOND_RE.finditer(text, pos):
-        found.append((m.start(), m.end(), [m.group(1)], False))
+        t = _TOKEN_BEFORE_ON_RE.search(text, max(pos, m.start() - 4), m.start() + 1)
+        if t is not None:
+            found.append((t.start(), m.end(), [t.group(1)], False))
     found.sort(key=lambda f: f[0])
     return found
 
 
-def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
+def _same_sentence_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
     """ "for 20610 on the left knee we used LT and 59", "97535 was done by our COTA, so does it need
     the CO modifier?": a modifier named later in a sentence whose one procedure code came before
     it (and no other code after it) is that code's. Beyond the few words `_late_modifiers` reads."""
@@ -1531,7 +1548,7 @@ def _same_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
     if not procs:
         return
     n = len(procs)
-    found = _modifier_phrases(text, procs[0].tail_end)  # after the first code, found in one pass each
+    found = _modifier_phrases(text, procs[0].tail_end, ascii_low)  # after the first code, one pass each
     if not found:
         return
     found_starts = [f[0] for f in found]
@@ -1679,24 +1696,36 @@ _SCOPED_BEFORE_RE = re.compile(
     r"with|w/|require|requires|have)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
 )
 _SCOPE_WORD_RE = re.compile(r"(?i:\b(?:all|both|each|every|those|these)\b)")
+# the same words (and a few non-words) in a lowered ASCII text, found fast: a class first
+_SCOPE_WORD_LOW_RE = re.compile(r"[abet](?<![\w][abet])(?:ll|oth|ach|very|hose|hese)(?![\w])")
 _SCOPE_NUMBERS = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
-def _scoped_modifiers(text: str, cands: list[_Cand]) -> None:
+def _scoped_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
     """Modifiers said to go on several codes at once. "both" / "those two" / "all three": the last
     two / three codes named before; "every J code": the drug codes named before; "all of them": the
     codes of the sentence, else of the last sentence before that names two or more, else every code
     named before in the paragraph."""
     procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
-    if len(procs) < 2 or _SCOPE_WORD_RE.search(text) is None:
+    if len(procs) < 2:
         return
     found: list[tuple[int, int, str, list[str]]] = []
-    for m in _SCOPED_AFTER_RE.finditer(text):
-        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-        found.append((m.start(), m.end(), m.group("scope"), toks))
-    for m in _SCOPED_BEFORE_RE.finditer(text):
-        toks = [m.group(2), *P.MODLIST_SPLIT_RE.findall(m.group(3) or "")]
-        found.append((m.start(), m.end(), m.group("scope"), toks))
+    seen: set[int] = set()
+    scope_words = (
+        _SCOPE_WORD_LOW_RE.finditer(ascii_low) if ascii_low is not None else _SCOPE_WORD_RE.finditer(text)
+    )
+    for sw in scope_words:  # few: each phrase is looked for around its scope word
+        a = sw.start()
+        m = _SCOPED_AFTER_RE.search(text, a - 48 if a > 48 else 0, sw.end() + 40)
+        if m is not None and m.start("scope") == a and m.start() not in seen:
+            seen.add(m.start())
+            toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
+            found.append((m.start(), m.end(), m.group("scope"), toks))
+        b = _SCOPED_BEFORE_RE.match(text, a)
+        if b is not None and b.start() not in seen:
+            seen.add(b.start())
+            toks = [b.group(2), *P.MODLIST_SPLIT_RE.findall(b.group(3) or "")]
+            found.append((b.start(), b.end(), b.group("scope"), toks))
     for at, end, scope, raw in found:
         toks = [t for t in raw if t.lower() not in ("or", "an")]
         if not toks or not all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks):
@@ -1756,6 +1785,7 @@ def _codes_in_scope(text: str, before: list[_Cand], at: int) -> list[_Cand]:
 _LINE_END_UNITS_RE = re.compile(
     r"(?:[xX×][ \t]*+(\d{1,3})|(\d{1,3})[ \t]*+(?i:units?)|(?i:qty)[ \t:]*+(\d{1,3}))[ \t]*+[.;)]?[ \t]*+$"
 )
+_LINE_HEAD_CHARS = frozenset(" \t>-*•+.)0123456789")
 _LINE_HEAD_RE = re.compile(r"[ \t>]*+(?:[-*•+][ \t]*+|\d{1,2}[.)][ \t]*+)?$")
 
 
@@ -1766,6 +1796,11 @@ def _line_end_units(text: str, cands: list[_Cand]) -> None:
     for c in procs:
         if c.units is not None:
             continue
+        k = c.start
+        while k > 0 and c.start - k < 12 and text[k - 1] in _LINE_HEAD_CHARS:
+            k -= 1
+        if k > 0 and text[k - 1] != "\n":
+            continue  # the code does not start its line
         le = text.find("\n", c.tail_end, c.tail_end + 61)
         if le < 0:
             if len(text) - c.tail_end > 60:
@@ -2108,7 +2143,7 @@ def _assign_orphan_modifiers(
             (em if _is_em(cm.code) else other).append(cm)
     if not (em or other):
         return
-    if len(em) > 1 or len(other) > 1:
+    if (len(em) > 1 or len(other) > 1) and (low is None or any(w in low for w in _ORPHAN_WORDS)):
         # codes named only as the ends of a range are not the one a modifier named alone is for
         in_range = _range_only_codes(text, cands)
         if in_range:
@@ -2141,6 +2176,8 @@ def _assign_orphan_modifiers(
                 target[0].modifiers.append(tok)
 
 
+# what a text that names a modifier with no code holds (else no range needs working out)
+_ORPHAN_WORDS = ("mod", "e/m", "e&m", "visit", " ov", "o/v")
 # an E/M modifier said to go on "the E/M" / "the visit" / "the OV"
 _EM_REF_MOD_RE = re.compile(
     r"(?<![\w-])(24|25|57)(?:[ \t]+(?i:modifier|mod))?[ \t]+(?i:on|to|for)[ \t]+"
