@@ -1244,6 +1244,19 @@ def _late_match(window: str, low: str, first: re.Match[str], offset: int) -> re.
     return None
 
 
+def _modifier_list(toks: list[str]) -> list[str]:
+    """The modifiers of a list read after its first one, up to the first word that is none: "59 or is
+    it fine" is 59 alone ("or" and "and" dropped)."""
+    out = toks[:1]
+    for t in toks[1:]:
+        if t.lower() in ("or", "an"):  # "or", "and" (read as "an")
+            continue
+        if not (_is_mod(t, bare=True, numeric_only_cpt=True) or (t == t.upper() and t in ALL_MODIFIERS)):
+            break
+        out.append(t)
+    return out
+
+
 def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None) -> None:
     """ "99213 go with a 25": a modifier named a few words after its code, before the next code.
     `ascii_low`: the text lowered, when it is ASCII (the same offsets)."""
@@ -1268,10 +1281,9 @@ def _late_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = None)
             m = P.LATE_MOD_RE.match(window)
         if not m or P.FORWARD_REF_RE.match(text, c.tail_end + m.end()):
             continue  # "... and mod 59 on 97140": the next code's
-        toks = [
-            m.group("mod"),
-            *(t for t in P.MODLIST_SPLIT_RE.findall(m.group("more") or "") if t.lower() not in ("or", "an")),
-        ]
+        toks = _modifier_list(
+            [m.group("mod"), *P.MODLIST_SPLIT_RE.findall(m.group("more") or "")]
+        )
         keyword = bool(m.group("kw") or m.group("kw2"))
         verb = m.group("verb").lower()
         if verb in ("or", "and") and not keyword:
@@ -1351,6 +1363,13 @@ _OR_RE = re.compile(r"(?<=[ \t])(?:or|OR|Or)[ \t]")
 _ALT_BEFORE_TOKEN_RE = re.compile(r"(?:(?<![\w-])|(?<=[ \t(/]-))([A-Z][A-Z0-9]|[0-9][A-Z]|\d{2})(?![\w])")
 
 
+# "59 ... or should it be one of the X's (XE/XS/XP/XU)?": alternatives listed in parentheses
+_ALT_PAREN_LIST_RE = re.compile(
+    r"(?:or|OR|Or)[ \t]+[^.?!\n(]{0,40}\("
+    r"((?:[A-Z][A-Z0-9]|\d{2})(?:[ \t]*[/,][ \t]*(?:[A-Z][A-Z0-9]|\d{2}))+)\)"
+)
+
+
 def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
     """A modifier offered as the alternative to one a code already has ("64488 w/ 59, or is XU
     better?") is added to that code: the question is about putting it there."""
@@ -1362,12 +1381,16 @@ def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
     for om in _OR_RE.finditer(text):
         at = om.start()
         m = _ALT_AFTER_RE.match(text, at)
-        if m is None:
+        if m is not None:
+            alts = [m.group("m2")]
+        else:
+            m = _ALT_PAREN_LIST_RE.match(text, at)
+            if m is None:
+                continue
+            alts = P.MODLIST_SPLIT_RE.findall(m.group(1))
+        if not all(_is_mod(m2, bare=True, numeric_only_cpt=True) for m2 in alts):
             continue
-        m2 = m.group("m2")
-        if not _is_mod(m2, bare=True, numeric_only_cpt=True):
-            continue
-        if m2.isdigit() and _quantity_follows(text, m.end()):
+        if alts[0].isdigit() and _quantity_follows(text, m.end()):
             continue
         if P.FORWARD_REF_RE.match(text, m.end()):
             continue  # "RT on 20610 or LT on 20611": the other code's
@@ -1391,8 +1414,9 @@ def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
                 clause = near  # "Should I append Q8 to both codes, or Q7?"
             targets = clause or [min(near, key=lambda c: abs(c.start - bm.start()))]
             for target in targets:
-                if m2.upper() not in target.modifiers:
-                    target.modifiers.append(m2.upper())
+                for m2 in alts:
+                    if m2.upper() not in target.modifiers:
+                        target.modifiers.append(m2.upper())
             break
 
 
@@ -1400,8 +1424,8 @@ def _alternative_modifiers(text: str, cands: list[_Cand]) -> None:
 # number after "modifier" / "mod" or after a verb ("put 76 on the second one", "need the 25")
 _LONE_MOD_RE = re.compile(
     r"(?<![\w-])(?:(?i:modifiers?|mods?)[ \t]*[:#]?[ \t]*-?(?P<kw>[A-Za-z0-9]{2})"
-    r"|(?i:put|add|append|use|need|needs|require|requires|get|gets|carry|carries|keep|keeps|be|take|"
-    r"takes)[ \t]+"
+    r"|(?:(?i:put|add|append|use|need|needs|require|requires|get|gets|carry|carries|keep|keeps|be|take|"
+    r"takes)|(?:(?<=[.?!][ \t])|(?<=[.?!]\n))(?i:or))[ \t]+"
     r"(?:(?i:a|an|the)[ \t]+)?(?P<verb>\d{2})"
     r"|(?P<bare>[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w])"
 )
@@ -1493,8 +1517,9 @@ _TOKEN_BEFORE_MOD_WORD_RE = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]|[0-9][A-Z]|\d{
 # "76 on the second one", "77 for the repeat"
 _ON_THE_SECOND_RE = re.compile(
     r"[ \t](?:on|for)[ \t]+(?:the[ \t]+)?(?i:second|2nd|third|3rd|other|repeat|last)(?![\w])"
+    r"|[ \t](?:goes|go)[ \t]+on[ \t]+(?:that|this|the)[ \t]+(?:line|one|code)(?![\w])"
 )
-_TOKEN_BEFORE_ON_RE = re.compile(r"(?<![\w-])-?(\d{2}|[A-Z][A-Z0-9])[ \t]*\Z")
+_TOKEN_BEFORE_ON_RE = re.compile(r"(?<![\w-])-?(\d{2}|[A-Z][A-Z0-9])[ \t]*\Z")  # right before the phrase
 _SENTENCE_VERB_MOD_RE = re.compile(
     r"(?=[uUpPaAkKcCwWnNbB])(?<![\w-])(?i:used|use|put|puts|added|add|appended|append|keep|keeps|carry|"
     r"carries|with|w/|need|needs|billed|bill|also)[ \t]+(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
@@ -1515,8 +1540,8 @@ def _modifier_phrases(
     "modifier 59", "the CO modifier" (keyword), "used LT and 59" (after a verb)."""
     found: list[tuple[int, int, list[str], bool]] = []
     for m in _SENTENCE_KW_MOD_RE.finditer(text, pos):
-        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-        found.append((m.start(), m.end(), [t for t in toks if t.lower() not in ("or", "an")], True))
+        toks = _modifier_list([m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")])
+        found.append((m.start(), m.end(), [t for t in toks if t.lower() != "an"], True))
     for m in _SENTENCE_MOD_WORD_RE.finditer(text, pos):
         t = _TOKEN_BEFORE_MOD_WORD_RE.search(text, max(pos, m.start() - 8), m.start())
         if t is not None:
@@ -1530,12 +1555,12 @@ def _modifier_phrases(
     else:
         verbs = list(_SENTENCE_VERB_MOD_RE.finditer(text, pos))
     for m in verbs:
-        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-        found.append((m.start(), m.end(), [t for t in toks if t.lower() not in ("or", "an")], False))
+        toks = _modifier_list([m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")])
+        found.append((m.start(), m.end(), [t for t in toks if t.lower() != "an"], False))
     for m in _ON_THE_SECOND_RE.finditer(text, pos):
         t = _TOKEN_BEFORE_ON_RE.search(text, max(pos, m.start() - 4), m.start() + 1)
         if t is not None:
-            found.append((t.start(), m.end(), [t.group(1)], False))
+            found.append((t.start(), m.end(), [t.group(1)], True))
     found.sort(key=lambda f: f[0])
     return found
 
@@ -1580,6 +1605,7 @@ def _same_sentence_modifiers(text: str, cands: list[_Cand], ascii_low: str | Non
         lo = c.start - 300 if c.start > 300 else 0
         head = max(text.rfind(".", lo, c.start), text.rfind("?", lo, c.start), text.rfind("!", lo, c.start))
         head = max(head, text.rfind("; ", lo, c.start), text.rfind("\n\n", lo, c.start), lo - 1)
+        head = max(head, text.rfind("\n- ", lo, c.start), text.rfind("\n* ", lo, c.start))
         before = idx - 1
         other_before = False
         while before >= 0 and procs[before].start > head:
@@ -1840,7 +1866,7 @@ def _spread_before_modifiers(text: str, cands: list[_Cand]) -> None:
 _STRICT_LIST_RE = re.compile(r"[ \t]*(?:,|,?[ \t]+and|,?[ \t]+or|&)[ \t]+(?:the[ \t]+)?")
 # after the last code of a list: "A7030 and A7038 need KX too", "Do 76811 and 76816 need 59"
 _LIST_VERB_MOD_RE = re.compile(
-    r"[ \t]+(?:(?i:both|all|also|each)[ \t]+)?(?i:need|get|take|require|carry|have)[ \t]+"
+    r"[ \t]*\n?[ \t]*(?<=\s)(?:(?i:both|all|also|each)[ \t]+)?(?i:need|get|take|require|carry|have)[ \t]+"
     r"(?:(?i:the|a|an)[ \t]+)?" + _MODTOK + _MODMORE
 )
 

@@ -427,6 +427,27 @@ HELDOUT_RULES = [
         "01  G0439        1      A\n02  99214  25     1      B",
         {"G0439 x1", "99214-25 x1"},
     ),
+    # a list of modifiers stops at the first word that is none; "CO goes on that line"; "Or 78 ..."
+    ("There was an OCT that day - does the 92134 need 59 or is it fine with 67028?", {"92134-59", "67028"}),
+    (
+        "Billed 97165. And the 97535 was done by our COTA so CO goes on that line, right?",
+        {"97165", "97535-CO"},
+    ),
+    (
+        "The I&D would be 10180, related to the surgery so no modifier? Or 78 if he goes back to the OR?",
+        {"10180-78"},
+    ),
+    # alternatives listed in parentheses; a plural verb after a wrapped list
+    (
+        "Is 59 right on the 12032 or should it be one of the X's (XE/XS/XP/XU)?",
+        {"12032-59-XE-XS-XP-XU"},
+    ),
+    (
+        "We billed 76811, plus a follow-up 76816. Do 76811 and 76816\nneed 59 with the package?",
+        {"76811-59", "76816-59"},
+    ),
+    # a list item starts a sentence
+    ("- rapid strep 87880 QW\n- COVID antigen 87426, also QW?", {"87880-QW", "87426-QW"}),
     # ICD-9 named after the code; the organ before a colon
     (
         "Her old chart still says V72.31 from the ICD-9 days. Dx: Z01.419, I10",
