@@ -3,8 +3,8 @@
 Servers come from the environment when ``scripts/test`` (or you) started them -- ``CC_TEST_REDIS_URL``,
 ``CC_TEST_POSTGRES_URL``, ``CC_TEST_DOVECOT_DIR`` + ``CC_TEST_DOVECOT_{IMAP,IMAPS,LMTP}_PORT``,
 ``CC_TEST_CHROMIUM`` -- otherwise the session fixtures start them in a temp dir (plain ``pytest`` works).
-A server that cannot be started or reached is an ERROR under ``CI=true`` and a skip otherwise
-(``tests.servers.require_or_skip``).
+A server that cannot be started or reached fails the test, never skips it
+(``tests.servers.require_server``).
 
 Session scope:  redis_server, redis_server_url, postgres_server, postgres_server_url, dovecot_server,
                 tls_cert, chromium_path, chromium_browser
@@ -38,7 +38,7 @@ from tests.servers import (
     make_self_signed_cert,
     make_tmp_base,
     postgres_admin,
-    require_or_skip,
+    require_server,
 )
 from tests.smtp_sink import SmtpSink
 
@@ -76,7 +76,7 @@ def _start(server: Any, what: str) -> Any:
     try:
         return server.start()
     except (ServerError, OSError) as exc:
-        require_or_skip(f"could not start {what}: {exc}")
+        require_server(f"could not start {what}: {exc}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def redis_server(servers_base: Path) -> Iterator[Redis]:
             server = Redis(servers_base / "redis-external", parts.port or 6379)
             server.host = parts.hostname or HOST
         if not server.ping():
-            require_or_skip(f"CC_TEST_REDIS_URL={url} does not answer PING")
+            require_server(f"CC_TEST_REDIS_URL={url} does not answer PING")
         yield server
         return
     server = _start(Redis(servers_base / "redis"), "redis-server")
@@ -182,7 +182,7 @@ def postgres_server(servers_base: Path) -> Iterator[Postgres]:
         try:
             _pg_execute(url, "SELECT 1")
         except Exception as exc:
-            require_or_skip(f"CC_TEST_POSTGRES_URL does not answer: {exc}")
+            require_server(f"CC_TEST_POSTGRES_URL does not answer: {exc}")
         yield server
         return
     server = _start(Postgres(servers_base / "postgres"), "PostgreSQL")
@@ -241,9 +241,9 @@ def dovecot_server(servers_base: Path) -> Iterator[Dovecot]:
         try:
             server = Dovecot.from_env()
         except (KeyError, ValueError, OSError) as exc:
-            require_or_skip(f"CC_TEST_DOVECOT_* incomplete: {exc!r}")
+            require_server(f"CC_TEST_DOVECOT_* incomplete: {exc!r}")
         if not _dovecot_up(server):
-            require_or_skip(f"Dovecot of CC_TEST_DOVECOT_DIR does not greet on port {server.imap_port}")
+            require_server(f"Dovecot of CC_TEST_DOVECOT_DIR does not greet on port {server.imap_port}")
         yield server
         return
     server = _start(Dovecot(servers_base / "dovecot"), "Dovecot")
@@ -264,7 +264,7 @@ def dovecot(dovecot_server: Dovecot) -> Dovecot:
     try:
         dovecot_server.clear_mailboxes()
     except ServerError as exc:
-        require_or_skip(f"could not empty the Dovecot mailboxes: {exc}")
+        require_server(f"could not empty the Dovecot mailboxes: {exc}")
     return dovecot_server
 
 
@@ -288,7 +288,7 @@ def tls_cert(servers_base: Path) -> tuple[Path, Path]:
     try:
         return make_self_signed_cert(servers_base / "tls")
     except (ServerError, OSError) as exc:
-        require_or_skip(f"could not make a TLS certificate: {exc}")
+        require_server(f"could not make a TLS certificate: {exc}")
 
 
 @pytest.fixture
@@ -323,7 +323,7 @@ def embedded_imap() -> Iterator[Any]:
     try:
         srv.start()
     except RuntimeError as exc:
-        require_or_skip(str(exc))
+        require_server(str(exc))
     yield srv
     srv.stop()
 
@@ -341,7 +341,7 @@ def chromium_path() -> str:
     for c in candidates:
         if c and Path(c).exists() and os.access(c, os.X_OK):
             return c
-    require_or_skip("chromium not found (apt-get install chromium, or set CC_TEST_CHROMIUM)")
+    require_server("chromium not found (apt-get install chromium, or set CC_TEST_CHROMIUM)")
 
 
 @pytest.fixture(scope="session")
@@ -350,11 +350,11 @@ def chromium_browser(chromium_path: str) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        require_or_skip(f"playwright not installed: {exc}")
+        require_server(f"playwright not installed: {exc}")
     with sync_playwright() as p:
         try:
             browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
         except Exception as exc:
-            require_or_skip(f"chromium did not launch: {exc}")
+            require_server(f"chromium did not launch: {exc}")
         yield browser
         browser.close()

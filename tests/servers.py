@@ -12,8 +12,8 @@ number of times on the same ports, which the reliability tests use to simulate o
 another process (``scripts/test``) is re-attached with ``Redis.load(dir)`` / ``Postgres.load(dir)`` /
 ``Dovecot.load(dir)``.
 
-The skip-or-fail decision for a missing server lives in ONE place: :func:`require_or_skip` (``pytest.fail``
-under ``CI=true``, ``pytest.skip`` otherwise).
+A missing server is handled in ONE place: :func:`require_server`, which fails the test (never skips it),
+in CI and locally alike.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class ServerError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# CI policy: one helper decides between skip and fail
+# Policy: a test that needs a server fails when the server is missing (never skips)
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -66,13 +66,13 @@ def is_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def require_or_skip(reason: str) -> NoReturn:
-    """A server (or browser) a test needs is unavailable: fail under CI=true, skip otherwise."""
+def require_server(reason: str) -> NoReturn:
+    """A server (or browser) a test needs is unavailable: the test fails, in CI and elsewhere alike
+    (./scripts/test starts every server the suite needs, so a missing one is a real fault)."""
     import pytest
 
-    if is_ci():
-        pytest.fail(f"CI=true and a required server is unavailable: {reason}", pytrace=False)
-    pytest.skip(f"server unavailable (set CI=true to make this a failure): {reason}")
+    where = "CI=true and " if is_ci() else ""
+    pytest.fail(f"{where}a required server is unavailable: {reason}", pytrace=False)
 
 
 # ---------------------------------------------------------------------------------------------------------

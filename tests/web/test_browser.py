@@ -2,7 +2,7 @@
 
 The app runs under uvicorn in this process (so with no broker Celery sends in-process right
 after the approval commits) against a seeded SQLite database; replies go to an aiosmtpd sink.
-Under CI=true a missing Chromium fails these tests (tests.servers.require_or_skip).
+Under CI=true a missing Chromium fails these tests (tests.servers.require_server).
 """
 
 from __future__ import annotations
