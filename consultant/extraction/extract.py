@@ -997,7 +997,7 @@ def _mail_vocabulary_modifiers(text: str, cands: list[_Cand]) -> None:
     """A modifier the mail has written on a code ("45385-PT") is a modifier where it stands bare
     after another code of the same mail ("00811 with PT too, plus QK"), although alone a bare "PT"
     could be the patient or physical therapy."""
-    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    procs = _procedures(cands)
     vocab = {m for c in procs for m in c.modifiers if not m.isdigit() and m not in BARE_ALPHA_MODIFIERS}
     if not vocab:
         return
@@ -1244,6 +1244,16 @@ def _late_match(window: str, low: str, first: re.Match[str], offset: int) -> re.
     return None
 
 
+def _procedures(cands: list[_Cand]) -> list[_Cand]:
+    """The accepted CPT / HCPCS candidates, in text order: what modifiers and units go on."""
+    return [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+
+
+def _listed_modifiers(first: str, more: str | None) -> list[str]:
+    """The modifiers of a matched list: its first one and those of the rest ("LT and 59")."""
+    return _modifier_list([first, *P.MODLIST_SPLIT_RE.findall(more or "")])
+
+
 def _modifier_list(toks: list[str]) -> list[str]:
     """The modifiers of a list read after its first one, up to the first word that is none: "59 or is
     it fine" is 59 alone ("or" and "and" dropped)."""
@@ -1444,7 +1454,7 @@ def _next_sentence_modifiers(text: str, cands: list[_Cand]) -> None:
     and in the same paragraph, is about that code; sentences in between may name diagnoses ("Pt has
     COPD (J44.9). Does G8 apply?"), not another procedure. Sentences are found around the procedure
     codes only."""
-    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    procs = _procedures(cands)
     if not procs:
         return
     live: list[int] | None = None  # starts of the candidates that are not ruled out, in text order
@@ -1540,8 +1550,7 @@ def _modifier_phrases(
     "modifier 59", "the CO modifier" (keyword), "used LT and 59" (after a verb)."""
     found: list[tuple[int, int, list[str], bool]] = []
     for m in _SENTENCE_KW_MOD_RE.finditer(text, pos):
-        toks = _modifier_list([m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")])
-        found.append((m.start(), m.end(), [t for t in toks if t.lower() != "an"], True))
+        found.append((m.start(), m.end(), _listed_modifiers(m.group(1), m.group(2)), True))
     for m in _SENTENCE_MOD_WORD_RE.finditer(text, pos):
         t = _TOKEN_BEFORE_MOD_WORD_RE.search(text, max(pos, m.start() - 8), m.start())
         if t is not None:
@@ -1555,8 +1564,7 @@ def _modifier_phrases(
     else:
         verbs = list(_SENTENCE_VERB_MOD_RE.finditer(text, pos))
     for m in verbs:
-        toks = _modifier_list([m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")])
-        found.append((m.start(), m.end(), [t for t in toks if t.lower() != "an"], False))
+        found.append((m.start(), m.end(), _listed_modifiers(m.group(1), m.group(2)), False))
     for m in _ON_THE_SECOND_RE.finditer(text, pos):
         t = _TOKEN_BEFORE_ON_RE.search(text, max(pos, m.start() - 4), m.start() + 1)
         if t is not None:
@@ -1569,7 +1577,7 @@ def _same_sentence_modifiers(text: str, cands: list[_Cand], ascii_low: str | Non
     """ "for 20610 on the left knee we used LT and 59", "97535 was done by our COTA, so does it need
     the CO modifier?": a modifier named later in a sentence whose one procedure code came before
     it (and no other code after it) is that code's. Beyond the few words `_late_modifiers` reads."""
-    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    procs = _procedures(cands)
     if not procs:
         return
     n = len(procs)
@@ -1732,7 +1740,7 @@ def _scoped_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = Non
     two / three codes named before; "every J code": the drug codes named before; "all of them": the
     codes of the sentence, else of the last sentence before that names two or more, else every code
     named before in the paragraph."""
-    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    procs = _procedures(cands)
     if len(procs) < 2:
         return
     found: list[tuple[int, int, str, list[str]]] = []
@@ -1745,15 +1753,12 @@ def _scoped_modifiers(text: str, cands: list[_Cand], ascii_low: str | None = Non
         m = _SCOPED_AFTER_RE.search(text, a - 48 if a > 48 else 0, sw.end() + 40)
         if m is not None and m.start("scope") == a and m.start() not in seen:
             seen.add(m.start())
-            toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-            found.append((m.start(), m.end(), m.group("scope"), toks))
+            found.append((m.start(), m.end(), m.group("scope"), _listed_modifiers(m.group(1), m.group(2))))
         b = _SCOPED_BEFORE_RE.match(text, a)
         if b is not None and b.start() not in seen:
             seen.add(b.start())
-            toks = [b.group(2), *P.MODLIST_SPLIT_RE.findall(b.group(3) or "")]
-            found.append((b.start(), b.end(), b.group("scope"), toks))
-    for at, end, scope, raw in found:
-        toks = [t for t in raw if t.lower() not in ("or", "an")]
+            found.append((b.start(), b.end(), b.group("scope"), _listed_modifiers(b.group(2), b.group(3))))
+    for at, end, scope, toks in found:
         if not toks or not all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks):
             continue
         if any(t.isdigit() for t in toks) and _quantity_follows(text, end):
@@ -1818,7 +1823,7 @@ _LINE_HEAD_RE = re.compile(r"[ \t>]*+(?:[-*•+][ \t]*+|\d{1,2}[.)][ \t]*+)?$")
 def _line_end_units(text: str, cands: list[_Cand]) -> None:
     """A list line that starts with a procedure code and ends with a count is that code's units:
     "- A7030 full face mask x1" (words, no other number, in between)."""
-    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    procs = _procedures(cands)
     for c in procs:
         if c.units is not None:
             continue
@@ -1873,13 +1878,12 @@ _LIST_VERB_MOD_RE = re.compile(
 
 def _list_verb_modifiers(text: str, cands: list[_Cand]) -> None:
     """Modifiers after a plural verb that follows a list of codes go on each code of the list."""
-    procs = [c for c in cands if c.accepted and (c.system == "CPT" or c.system == "HCPCS")]
+    procs = _procedures(cands)
     for i in range(1, len(procs)):
         m = _LIST_VERB_MOD_RE.match(text, procs[i].tail_end)
         if m is None:
             continue
-        toks = [m.group(1), *P.MODLIST_SPLIT_RE.findall(m.group(2) or "")]
-        toks = [t for t in toks if t.lower() not in ("or", "an")]
+        toks = _listed_modifiers(m.group(1), m.group(2))
         if not all(_is_mod(t, bare=True, numeric_only_cpt=True) for t in toks):
             continue
         if any(t.isdigit() for t in toks) and _quantity_follows(text, m.end()):
